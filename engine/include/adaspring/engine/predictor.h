@@ -1,0 +1,126 @@
+// Accuracy of a configuration without running it (DESIGN §3.5, "Accuracy").
+//
+// AccuracyPredictor is the bundle's fitted predictor: ridge regression over per-dimension
+// choice features and a few interactions, fitted by adaspring-train on measured accuracies of
+// sampled configurations. Its quality (Kendall tau, MAE) is measured on held-out
+// configurations and stored with it, never assumed.
+//
+// PriorPredictor is for models that carry no fitted predictor (random built-in architectures
+// in benchmarks and tests): a monotone heuristic, labelled as a prior (is_prior() == true,
+// kind() == "prior") so that nobody shows its numbers as measurements.
+//
+// Features of a configuration (names as stored in PredictorParams::feature_names), for each
+// block b (global index) and stage s:
+//   "b<b>.width"   inner width / max inner width, 0 when the block does not run
+//                  (only for blocks with an elastic width)
+//   "b<b>.rank"    1 / rank divisor, 0 when the block does not run (only factorisable blocks)
+//   "b<b>.active"  1 when the block runs (only blocks that can be skipped, index > 0)
+//   "b<b>.width_x_rank"  product of the two above (blocks having both)
+//   "s<s>.depth"   depth / max depth (only stages with more than one block)
+//   "int8"         1 for int8 precision
+//   "int8_x_width" int8 x the mean over all blocks of the block's width fraction (inner /
+//                  max inner, 0 when it does not run; 1 for the full network)
+//   "int8_x_rank"  int8 x the mean over all blocks of 1 / rank divisor (0 when not running)
+//
+// Thread safety: both predictors are immutable after construction; Predict is const,
+// allocation-free and safe to call concurrently (it runs inside search loops: well under a
+// microsecond for the built-in architectures).
+#ifndef ADASPRING_ENGINE_PREDICTOR_H_
+#define ADASPRING_ENGINE_PREDICTOR_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "adaspring/engine/config.h"
+#include "adaspring/engine/model.h"
+
+namespace adaspring::engine {
+
+class AccuracyEstimator {
+ public:
+  virtual ~AccuracyEstimator() = default;
+  // Predicted top-1 accuracy (fraction, clamped to [0, 1]). Precondition: `config` is valid
+  // for the space the estimator was built for (ConfigSpace::Validate is OK); not re-checked.
+  virtual double Predict(const Config& config) const = 0;
+  virtual bool is_prior() const = 0;
+  virtual std::string_view kind() const = 0;  // "ridge" | "prior"
+};
+
+namespace predictor_internal {
+struct Plan;  // per-block feature indices and lookup tables (predictor/features.h)
+}
+
+class AccuracyPredictor final : public AccuracyEstimator {
+ public:
+  // Copies what it needs from `space` (no reference is kept). Coefficients are matched to the
+  // space's features by name; a feature without a coefficient contributes 0. Call Validate
+  // first to reject params that do not belong to the space.
+  AccuracyPredictor(const ConfigSpace& space, PredictorParams params);
+  ~AccuracyPredictor() override;
+  AccuracyPredictor(AccuracyPredictor&&) noexcept;
+  AccuracyPredictor& operator=(AccuracyPredictor&&) noexcept;
+
+  // INVALID_ARGUMENT naming the problem: kind is not "ridge", names and coefficients differ
+  // in count, a name repeats or is not a feature of `space`, a value is not finite.
+  static absl::Status Validate(const ConfigSpace& space, const PredictorParams& params);
+
+  // The feature names of `space`, in the order Fit stores them.
+  static std::vector<std::string> FeatureNames(const ConfigSpace& space);
+  // The feature vector of `config` (parallel to FeatureNames), for tests and tools.
+  static std::vector<double> Features(const ConfigSpace& space, const Config& config);
+
+  double Predict(const Config& config) const override;
+  bool is_prior() const override { return false; }
+  std::string_view kind() const override { return "ridge"; }
+  const PredictorParams& params() const { return params_; }
+
+  // Ridge regression in closed form: features are standardised on the fitted set, the
+  // normal equations (X'X + lambda I) w = X'y are solved with Eigen's LDLT, and the result is
+  // mapped back to raw-feature coefficients and an intercept. kendall_tau and mae_pt
+  // (percentage points) are measured on `heldout`, which is not used for fitting.
+  // INVALID_ARGUMENT when a configuration is invalid for the space, an accuracy is not a
+  // finite value in [0, 1], `fitted` has fewer than 2 or `heldout` fewer than 2 entries, or
+  // ridge_lambda < 0.
+  static absl::StatusOr<PredictorParams> Fit(const ConfigSpace& space,
+                                             const std::vector<std::pair<Config, double>>& fitted,
+                                             const std::vector<std::pair<Config, double>>& heldout,
+                                             double ridge_lambda);
+
+  // Kendall's tau-b (ties handled) between two equally long sequences; O(n^2). NaN when it is
+  // undefined: different lengths, fewer than 2 elements, or one sequence constant.
+  static double KendallTau(const std::vector<double>& a, const std::vector<double>& b);
+
+ private:
+  PredictorParams params_;
+  std::unique_ptr<const predictor_internal::Plan> plan_;
+  std::vector<double> coef_;  // indexed by the plan's feature index
+};
+
+// A monotone prior, labelled as such (not a measurement): with the mean over all blocks of
+//   capacity_b = active_b * (0.5 + 0.5 * width_b) * (0.75 + 0.25 * rank_b)
+// (width_b, rank_b as in the features above; capacity 1 for the full network),
+//   prior = 0.60 + 0.35 * sqrt(mean capacity) - (int8 ? 0.003 : 0).
+// Widening a block, raising its rank, running one more block or using f32 never lowers it,
+// so a search driven by it prefers larger networks exactly as a real predictor would.
+class PriorPredictor final : public AccuracyEstimator {
+ public:
+  explicit PriorPredictor(const ConfigSpace& space);
+  ~PriorPredictor() override;
+  double Predict(const Config& config) const override;
+  bool is_prior() const override { return true; }
+  std::string_view kind() const override { return "prior"; }
+
+ private:
+  std::unique_ptr<const predictor_internal::Plan> plan_;
+};
+
+// The model's fitted predictor when it has one that validates, otherwise a PriorPredictor.
+std::unique_ptr<AccuracyEstimator> MakeAccuracyEstimator(const Model& model);
+
+}  // namespace adaspring::engine
+
+#endif  // ADASPRING_ENGINE_PREDICTOR_H_

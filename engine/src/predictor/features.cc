@@ -1,0 +1,46 @@
+#include "predictor/features.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace adaspring::engine::predictor_internal {
+
+Plan MakePlan(const ConfigSpace& space) {
+  Plan plan;
+  const ArchSpec& arch = space.arch();
+  auto add = [&plan](std::string name) {
+    plan.names.push_back(std::move(name));
+    return static_cast<int>(plan.names.size()) - 1;
+  };
+  for (const BlockSpec& blk : space.net().blocks) {
+    BlockPlan b;
+    b.stage = blk.stage;
+    b.index = blk.index;
+    const std::string p = absl::StrCat("b", blk.global_index, ".");
+    const bool elastic_width = blk.inner_choices.size() > 1;
+    const bool elastic_rank = blk.rank_choices > 1;
+    if (elastic_width) b.width_feature = add(p + "width");
+    if (elastic_rank) b.rank_feature = add(p + "rank");
+    if (blk.index > 0) b.active_feature = add(p + "active");
+    if (elastic_width && elastic_rank) b.width_x_rank_feature = add(p + "width_x_rank");
+    for (size_t w = 0; w < blk.inner_choices.size() && w < kMaxChoices; ++w)
+      b.width_fraction[w] = static_cast<double>(blk.inner_choices[w]) / blk.max_inner;
+    b.rank_fraction.fill(1.0);
+    if (elastic_rank) {
+      for (int r = 0; r < blk.rank_choices && r < kMaxChoices; ++r)
+        b.rank_fraction[r] = 1.0 / arch.rank_divisors[r];
+    }
+    plan.blocks.push_back(b);
+  }
+  for (size_t s = 0; s < arch.stages.size(); ++s) {
+    StagePlan sp;
+    sp.inv_max_depth = 1.0 / arch.stages[s].num_blocks;
+    if (arch.stages[s].num_blocks > 1) sp.depth_feature = add(absl::StrCat("s", s, ".depth"));
+    plan.stages.push_back(sp);
+  }
+  plan.int8_feature = add("int8");
+  plan.int8_x_width_feature = add("int8_x_width");
+  plan.int8_x_rank_feature = add("int8_x_rank");
+  return plan;
+}
+
+}  // namespace adaspring::engine::predictor_internal

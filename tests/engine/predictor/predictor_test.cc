@@ -1,0 +1,167 @@
+#include "adaspring/engine/predictor.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+namespace adaspring::engine {
+namespace {
+
+ConfigSpace Space(const char* name) {
+  auto arch = BuiltinArch(name);
+  EXPECT_TRUE(arch.ok());
+  return ConfigSpace(*arch);
+}
+
+TEST(KendallTauTest, KnownValues) {
+  using P = AccuracyPredictor;
+  EXPECT_DOUBLE_EQ(P::KendallTau({1, 2, 3, 4, 5}, {1, 2, 3, 4, 5}), 1.0);
+  EXPECT_DOUBLE_EQ(P::KendallTau({1, 2, 3, 4, 5}, {5, 4, 3, 2, 1}), -1.0);
+  // 6 concordant, 4 discordant pairs.
+  EXPECT_DOUBLE_EQ(P::KendallTau({1, 2, 3, 4, 5}, {3, 4, 1, 2, 5}), 0.2);
+  // tau-b with one tie in `a`: 5 / sqrt(5 * 6) (scipy.stats.kendalltau gives 0.91287...).
+  EXPECT_NEAR(P::KendallTau({1, 2, 2, 3}, {1, 2, 3, 4}), 5.0 / std::sqrt(30.0), 1e-12);
+  EXPECT_TRUE(std::isnan(P::KendallTau({1, 2}, {1, 2, 3})));
+  EXPECT_TRUE(std::isnan(P::KendallTau({1}, {1})));
+  EXPECT_TRUE(std::isnan(P::KendallTau({1, 1, 1}, {1, 2, 3})));
+}
+
+TEST(AccuracyPredictorTest, FitRecoversLinearGroundTruth) {
+  const ConfigSpace space = Space("smallres28");
+  const std::vector<std::string> names = AccuracyPredictor::FeatureNames(space);
+  std::mt19937_64 rng(7);
+  // Ground truth: a linear function of the features (positive effects of capacity, a small
+  // int8 penalty) plus Gaussian noise of 0.1 accuracy points.
+  std::vector<double> truth(names.size());
+  std::uniform_real_distribution<double> coef(0.002, 0.02);
+  for (double& c : truth) c = coef(rng);
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] == "int8") truth[i] = -0.004;
+  std::normal_distribution<double> noise(0.0, 0.001);
+  auto sample = [&](int n) {
+    std::vector<std::pair<Config, double>> out;
+    for (int k = 0; k < n; ++k) {
+      Config c = space.Sample(rng);
+      const std::vector<double> x = AccuracyPredictor::Features(space, c);
+      double acc = 0.55;
+      for (size_t i = 0; i < x.size(); ++i) acc += truth[i] * x[i];
+      out.push_back({c, std::clamp(acc + noise(rng), 0.0, 1.0)});
+    }
+    return out;
+  };
+  const auto fitted = sample(400), heldout = sample(200);
+  auto params = AccuracyPredictor::Fit(space, fitted, heldout, 1e-3);
+  ASSERT_TRUE(params.ok()) << params.status();
+  EXPECT_EQ(params->kind, "ridge");
+  EXPECT_EQ(params->feature_names, names);
+  EXPECT_EQ(params->fitted_configs, 400);
+  EXPECT_EQ(params->heldout_configs, 200);
+  EXPECT_GE(params->kendall_tau, 0.9);
+  EXPECT_LE(params->mae_pt, 0.3);
+  ASSERT_TRUE(AccuracyPredictor::Validate(space, *params).ok());
+
+  // The reported figures are what Predict gives on the held-out set.
+  const AccuracyPredictor predictor(space, *params);
+  std::vector<double> pred, meas;
+  for (const auto& [c, acc] : heldout) {
+    pred.push_back(predictor.Predict(c));
+    meas.push_back(acc);
+  }
+  EXPECT_DOUBLE_EQ(AccuracyPredictor::KendallTau(pred, meas), params->kendall_tau);
+  EXPECT_FALSE(predictor.is_prior());
+}
+
+TEST(AccuracyPredictorTest, FitRejectsBadInput) {
+  const ConfigSpace space = Space("smallres28");
+  std::vector<std::pair<Config, double>> ok = {{space.Full(), 0.9}, {space.Smallest(), 0.8}};
+  EXPECT_FALSE(AccuracyPredictor::Fit(space, {{space.Full(), 0.9}}, ok, 1).ok());
+  EXPECT_FALSE(AccuracyPredictor::Fit(space, ok, ok, -1).ok());
+  auto bad_acc = ok;
+  bad_acc[0].second = 1.5;
+  EXPECT_FALSE(AccuracyPredictor::Fit(space, bad_acc, ok, 1).ok());
+  auto bad_cfg = ok;
+  bad_cfg[0].first.depth.pop_back();
+  auto st = AccuracyPredictor::Fit(space, ok, bad_cfg, 1);
+  EXPECT_EQ(st.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(st.status().message().find("held-out configuration 0"), std::string::npos);
+}
+
+TEST(AccuracyPredictorTest, ValidateNamesTheProblem) {
+  const ConfigSpace space = Space("smallres28");
+  PredictorParams p;
+  p.kind = "ridge";
+  p.feature_names = {"int8", "b0.width"};
+  p.coefficients = {-0.01, 0.1};
+  EXPECT_TRUE(AccuracyPredictor::Validate(space, p).ok());
+  PredictorParams q = p;
+  q.feature_names[1] = "b99.width";
+  EXPECT_NE(AccuracyPredictor::Validate(space, q).message().find("'b99.width'"), std::string::npos);
+  q = p;
+  q.coefficients.pop_back();
+  EXPECT_FALSE(AccuracyPredictor::Validate(space, q).ok());
+  q = p;
+  q.feature_names[1] = "int8";
+  EXPECT_NE(AccuracyPredictor::Validate(space, q).message().find("twice"), std::string::npos);
+  q = p;
+  q.coefficients[0] = NAN;
+  EXPECT_FALSE(AccuracyPredictor::Validate(space, q).ok());
+  q = p;
+  q.kind = "mlp";
+  EXPECT_FALSE(AccuracyPredictor::Validate(space, q).ok());
+
+  // Missing features contribute 0: the partial predictor is intercept + its two terms.
+  p.intercept = 0.5;
+  const AccuracyPredictor predictor(space, p);
+  EXPECT_NEAR(predictor.Predict(space.Full(Precision::kInt8)), 0.5 - 0.01 + 0.1, 1e-12);
+  EXPECT_NEAR(predictor.Predict(space.Full()), 0.6, 1e-12);
+}
+
+TEST(PriorPredictorTest, IsMonotoneAndLabelled) {
+  for (const char* name : {"smallres28", "mobilenetv2"}) {
+    const ConfigSpace space = Space(name);
+    const PriorPredictor prior(space);
+    EXPECT_TRUE(prior.is_prior());
+    EXPECT_EQ(prior.kind(), "prior");
+    EXPECT_NEAR(prior.Predict(space.Full()), 0.95, 1e-12);
+    EXPECT_LT(prior.Predict(space.Full(Precision::kInt8)), prior.Predict(space.Full()));
+    EXPECT_LT(prior.Predict(space.Smallest()), prior.Predict(space.Narrowest()));
+    // Every step up in one dimension (from Neighbours) never lowers the prior.
+    std::mt19937_64 rng(3);
+    for (int k = 0; k < 200; ++k) {
+      const Config c = space.Sample(rng);
+      const double base = prior.Predict(c);
+      EXPECT_GE(base, 0.6);
+      for (const Config& n : space.Neighbours(c)) {
+        bool up = n.precision == c.precision || n.precision == Precision::kF32;
+        for (size_t s = 0; s < c.depth.size(); ++s) up = up && n.depth[s] >= c.depth[s];
+        for (size_t b = 0; b < c.width_idx.size(); ++b) {
+          if (!space.BlockActive(c, static_cast<int>(b))) continue;
+          up = up && n.width_idx[b] >= c.width_idx[b] && n.rank_idx[b] <= c.rank_idx[b];
+        }
+        if (up) {
+          EXPECT_GE(prior.Predict(n), base - 1e-12) << space.ToText(n);
+        }
+      }
+    }
+  }
+}
+
+TEST(AccuracyEstimatorTest, ModelWithoutPredictorGetsThePrior) {
+  auto arch = BuiltinArch("smallres28");
+  ASSERT_TRUE(arch.ok());
+  auto model = Model::Random(*arch, 1);
+  EXPECT_TRUE(MakeAccuracyEstimator(*model)->is_prior());
+  PredictorParams p;
+  p.kind = "ridge";
+  p.feature_names = {"int8"};
+  p.coefficients = {-0.01};
+  p.intercept = 0.9;
+  model->predictor = p;
+  auto est = MakeAccuracyEstimator(*model);
+  EXPECT_FALSE(est->is_prior());
+  EXPECT_NEAR(est->Predict(model->space().Full(Precision::kInt8)), 0.89, 1e-12);
+}
+
+}  // namespace
+}  // namespace adaspring::engine
