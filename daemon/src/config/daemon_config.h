@@ -17,27 +17,31 @@ struct SocketConfig {
   uint32_t admin_mode = 0600;
   std::string app_group;    // group owning the app socket ("" = leave as is)
   std::string admin_group;  // group owning the admin socket ("" = leave as is)
+  bool operator==(const SocketConfig&) const = default;
 };
 
 struct TcpConfig {
   bool enabled = false;
   std::string listen = "127.0.0.1:7443";
   std::string tls_cert_file, tls_key_file, tls_client_ca_file;  // TLS required when enabled
+  bool operator==(const TcpConfig&) const = default;
 };
 
 struct ModelsConfig {
   std::string directory;              // every valid *.asb in it is loaded at start
   std::vector<std::string> preload;   // extra bundle paths
   int64_t cache_bytes = 256ll << 20;  // evolution LRU bound per model
+  bool operator==(const ModelsConfig&) const = default;
 };
 
 struct ContextConfig {
-  std::string root = "/";             // prefix for /sys, /proc (fake trees in tests)
+  std::string root = "/";  // prefix for /sys, /proc (fake trees in tests)
   uint32_t period_ms = 200;
-  std::string cgroup;                 // extra cgroup to watch ("" = own cgroup only)
-  std::string replay_trace;           // CSV trace replayed instead of sensing ("" = off)
+  std::string cgroup;        // extra cgroup to watch ("" = own cgroup only)
+  std::string replay_trace;  // CSV trace replayed instead of sensing ("" = off)
   bool psi_triggers = true;
   std::vector<std::string> disabled_sources;  // e.g. {"rapl"}
+  bool operator==(const ContextConfig&) const = default;
 };
 
 struct PolicyConfig {
@@ -49,38 +53,44 @@ struct PolicyConfig {
   double min_cost_saving = 0.10;              // hysteresis (fraction)
   uint32_t cooldown_ms = 1000;                // min time between switches of one session
   double latency_p95_slack = 1.0;             // re-evolve when p95 > budget x slack
+  bool operator==(const PolicyConfig&) const = default;
 };
 
 struct LimitsConfig {
   uint32_t max_sessions = 256;
   uint32_t max_sessions_per_app = 16;
   uint32_t max_inflight_per_session = 64;
-  uint32_t max_queue = 1024;           // requests queued across sessions
+  uint32_t max_queue = 1024;  // requests queued across sessions
   uint32_t max_message_bytes = 16u << 20;
   uint32_t max_batch = 32;
+  bool operator==(const LimitsConfig&) const = default;
 };
 
 struct SchedulerConfig {
   // "latency": one request at a time using all cores; "throughput": one core per worker.
   std::string mode = "throughput";
-  uint32_t workers = 0;                // 0 = number of cores
-  uint32_t batch_max = 8;              // dynamic batching: max images per batch
-  uint32_t batch_max_delay_us = 500;   // max queueing delay added for batching
+  uint32_t workers = 0;               // 0 = number of cores
+  uint32_t batch_max = 8;             // dynamic batching: max images per batch
+  uint32_t batch_max_delay_us = 500;  // max queueing delay added for batching
+  bool operator==(const SchedulerConfig&) const = default;
 };
 
 struct MetricsConfig {
   bool enabled = false;
   std::string listen = "127.0.0.1:9464";  // loopback only unless explicitly changed
+  bool operator==(const MetricsConfig&) const = default;
 };
 
 struct LoggingConfig {
-  std::string level = "info";  // debug | info | warning | error
+  std::string level = "info";   // debug | info | warning | error
+  std::string target = "auto";  // auto (journal under systemd, else stderr) | journal | stderr
+  bool operator==(const LoggingConfig&) const = default;
 };
 
 struct DaemonConfig {
-  std::string mode = "user";     // "system" | "user"
-  std::string runtime_dir;       // sockets (user mode: $XDG_RUNTIME_DIR/adaspring)
-  std::string state_dir;         // profiles, loaded-model list
+  std::string mode = "user";  // "system" | "user"
+  std::string runtime_dir;    // sockets (user mode: $XDG_RUNTIME_DIR/adaspring)
+  std::string state_dir;      // profiles, loaded-model list
   SocketConfig sockets;
   TcpConfig tcp;
   ModelsConfig models;
@@ -90,6 +100,7 @@ struct DaemonConfig {
   SchedulerConfig scheduler;
   MetricsConfig metrics;
   LoggingConfig logging;
+  bool operator==(const DaemonConfig&) const = default;
 };
 
 }  // namespace adaspring::daemon
