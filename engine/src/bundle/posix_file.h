@@ -1,0 +1,41 @@
+// The bundle code's only system calls: a read-only mapping of a file and an atomic file
+// replacement. errno becomes an absl::Status here and nowhere else in bundle I/O.
+#ifndef ADASPRING_ENGINE_SRC_BUNDLE_POSIX_FILE_H_
+#define ADASPRING_ENGINE_SRC_BUNDLE_POSIX_FILE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace adaspring::engine::bundle_internal {
+
+// `path: <what>: <strerror>` with a code that fits the errno: NOT_FOUND (ENOENT, ENOTDIR),
+// PERMISSION_DENIED (EACCES, EPERM, EROFS), RESOURCE_EXHAUSTED (ENOSPC, EDQUOT, EFBIG,
+// EMFILE, ENFILE, ENOMEM), INVALID_ARGUMENT otherwise.
+absl::Status ErrnoStatus(const std::string& path, std::string_view what, int err);
+
+// A read-only view of a whole regular file. The mapping lives as long as `keep_alive`.
+// Contract: the file must not be truncated or rewritten in place while mapped (a truncation
+// would turn reads into SIGBUS); WriteBundle never does that, it renames a new file over.
+struct MappedFile {
+  const uint8_t* data = nullptr;  // nullptr when size == 0 (nothing is mapped)
+  size_t size = 0;
+  std::shared_ptr<const void> keep_alive;
+};
+
+// Opens without blocking (a FIFO would otherwise hang the caller) and rejects anything that
+// is not a regular file: INVALID_ARGUMENT "is a directory" / "is not a regular file".
+absl::StatusOr<MappedFile> MapReadOnly(const std::string& path);
+
+// Writes `bytes` to a new temporary file in path's directory, fsyncs it, renames it over
+// `path` and fsyncs the directory. On any failure the temporary file is removed and `path`
+// is left as it was.
+absl::Status WriteFileAtomically(const std::string& path, std::string_view bytes);
+
+}  // namespace adaspring::engine::bundle_internal
+
+#endif  // ADASPRING_ENGINE_SRC_BUNDLE_POSIX_FILE_H_
