@@ -1,0 +1,31 @@
+// `adaspringctl demo`: the main job. Starts adaspringd in user mode with the bundled reference
+// model, runs three client apps with different SLOs on real labelled Fashion-MNIST test
+// images while a context scenario (memory squeeze, battery drop, thermal rise, real CPU
+// contention from busy processes) plays, once per policy (adaptive, static full, static
+// compressed), and writes requests.csv, summary.json and plot.png to the output directory.
+#ifndef ADASPRING_CLIENT_CTL_DEMO_DEMO_H_
+#define ADASPRING_CLIENT_CTL_DEMO_DEMO_H_
+
+#include <string>
+#include <vector>
+
+#include "commands.h"
+
+namespace adaspring::ctl {
+
+struct DemoOptions {
+  double duration_s = 180;  // all policies together
+  std::string out_dir = "demo-out";
+  std::string scenario;     // CSV; empty = the installed/bundled default
+  std::string daemon;       // adaspringd binary; empty = next to adaspringctl / in PATH
+  std::string models_dir;   // empty = the bundled models
+  std::string data_dir = "/usr/share/datasets/fashion-mnist";
+  std::vector<std::string> policies = {"adaptive", "static_full", "static_compressed"};
+  bool quiet = false;  // no live view
+};
+
+int CmdDemo(const GlobalOptions& g, const DemoOptions& o);
+
+}  // namespace adaspring::ctl
+
+#endif  // ADASPRING_CLIENT_CTL_DEMO_DEMO_H_

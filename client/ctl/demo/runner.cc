@@ -1,0 +1,468 @@
+// The demo runner: daemon child process, scenario driver, busy processes, app threads and the
+// live view. Reporting is in report.cc.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "adaspring/client/client.h"
+#include "adaspring/client/idx.h"
+#include "adaspring/v1/admin.grpc.pb.h"
+#include "demo/demo.h"
+#include "demo/records.h"
+#include "demo/scenario.h"
+#include "rpc.h"
+
+namespace adaspring::ctl {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+extern "C" char** environ;
+
+// Estimated power of one busy core of this class of x86 CPU, watts: used for energy when the
+// device has no power meter (every figure derived from it is labelled "estimated").
+constexpr double kEstimatedCoreWatts = 4.0;
+
+fs::path SelfDir() { return fs::read_symlink("/proc/self/exe").parent_path(); }
+
+// First existing path among candidates ("" when none).
+std::string FirstExisting(std::initializer_list<fs::path> candidates) {
+  for (const fs::path& p : candidates) {
+    std::error_code ec;
+    if (fs::exists(p, ec)) return fs::weakly_canonical(p, ec).string();
+  }
+  return "";
+}
+
+std::string DefaultDaemon() {
+  const fs::path self = SelfDir();
+  std::string p = FirstExisting({self / "../daemon/adaspringd", self / "adaspringd",
+                                 "/usr/sbin/adaspringd", "/usr/bin/adaspringd"});
+  return p.empty() ? "adaspringd" : p;
+}
+
+std::string DefaultModelsDir() {
+  const fs::path self = SelfDir();
+  return FirstExisting({self / "../../../models", "/usr/share/adaspring/models"});
+}
+
+std::string DefaultScenario() {
+  const fs::path self = SelfDir();
+  return FirstExisting({self / "../../../configs/traces/demo-scenario.csv",
+                        "/usr/share/adaspring/traces/demo-scenario.csv"});
+}
+
+// A child process started with posix_spawn, killed and reaped on destruction.
+class Child {
+ public:
+  Child() = default;
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  ~Child() { Stop(SIGKILL); }
+
+  bool Start(const std::vector<std::string>& argv, const std::string& log_path) {
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    if (!log_path.empty()) {
+      posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                       0644);
+      posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    }
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    const int rc = posix_spawnp(&pid_, args[0], &fa, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) pid_ = -1;
+    return rc == 0;
+  }
+  // Sends `sig` and waits up to 5 s (then SIGKILL).
+  void Stop(int sig) {
+    if (pid_ <= 0) return;
+    kill(pid_, sig);
+    for (int i = 0; i < 500; ++i) {
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  bool Running() const { return pid_ > 0 && kill(pid_, 0) == 0; }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// Real CPU contention: `n` forked processes spinning until stopped.
+class BusyProcs {
+ public:
+  ~BusyProcs() { Set(0); }
+  void Set(int n) {
+    while (static_cast<int>(pids_.size()) > n) {
+      kill(pids_.back(), SIGKILL);
+      waitpid(pids_.back(), nullptr, 0);
+      pids_.pop_back();
+    }
+    while (static_cast<int>(pids_.size()) < n) {
+      const pid_t pid = fork();
+      if (pid == 0) {
+        volatile uint64_t x = 0;
+        for (;;) x = x + 1;  // burn a core until killed
+      }
+      if (pid > 0) pids_.push_back(pid);
+      else break;
+    }
+  }
+  int count() const { return static_cast<int>(pids_.size()); }
+
+ private:
+  std::vector<pid_t> pids_;
+};
+
+struct Shared {
+  std::mutex mu;
+  std::vector<RequestRecord> records;
+  std::map<uint64_t, int64_t> macs_by_id;
+  std::map<std::string, client::Configuration> current;  // per app
+  std::map<std::string, int> switches;
+  std::string phase;
+};
+
+void RunApp(const DemoApp& app, const std::string& policy, const std::string& socket,
+            const std::string& model, const std::string& pin, const client::IdxImages& images,
+            const std::vector<uint8_t>& labels, Clock::time_point start, double duration_s,
+            int offset, Shared* shared, std::atomic<int>* failures) {
+  client::ClientOptions co;
+  co.socket_path = socket;
+  auto cl = client::Client::Connect(co);
+  if (!cl.ok()) {
+    std::cerr << "demo: " << app.name << ": " << cl.status().message() << "\n";
+    failures->fetch_add(1);
+    return;
+  }
+  client::SessionOptions so;
+  so.app_name = app.name;
+  so.model = model;
+  so.slo.latency_budget_us = app.latency_budget_us;
+  so.slo.min_accuracy = app.min_accuracy;
+  so.slo.priority = app.priority;
+  so.slo.energy_preference = static_cast<client::EnergyPreference>(app.energy_preference);
+  so.slo.expected_rate_hz = app.rate_hz;
+  so.pinned_configuration = pin;
+  auto session = (*cl)->OpenSession(so);
+  if (!session.ok()) {
+    std::cerr << "demo: " << app.name << ": open session: " << session.status().message()
+              << "\n";
+    failures->fetch_add(1);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> l(shared->mu);
+    const client::Configuration c = (*session)->configuration();
+    shared->current[app.name] = c;
+    shared->macs_by_id[c.id] = c.macs;
+  }
+  auto watch = (*session)->Watch([&](const client::ConfigEvent& e) {
+    std::lock_guard<std::mutex> l(shared->mu);
+    shared->macs_by_id[e.current.id] = e.current.macs;
+    auto& cur = shared->current[app.name];
+    if (cur.id != e.current.id) {
+      if (cur.id != 0 || !cur.text.empty()) ++shared->switches[app.name];
+      cur = e.current;
+    }
+  });
+
+  const auto period = std::chrono::duration<double>(1.0 / app.rate_hz);
+  const auto end = start + std::chrono::duration_cast<Clock::duration>(
+                               std::chrono::duration<double>(duration_s));
+  auto next = start;
+  int64_t i = offset;
+  const int64_t pixels_per_image = images.rows * images.cols;
+  std::vector<RequestRecord> local;
+  while (true) {
+    next += std::chrono::duration_cast<Clock::duration>(period);
+    if (next >= end) break;
+    std::this_thread::sleep_until(next);
+    const int64_t idx = i++ % images.count;
+    const auto t0 = Clock::now();
+    auto r = (*session)->InferPixels(images.image(idx), 1, 0);
+    const auto t1 = Clock::now();
+    RequestRecord rec;
+    rec.policy = policy;
+    rec.app = app.name;
+    rec.t_s = std::chrono::duration<double>(t0 - start).count();
+    rec.latency_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    rec.ok = r.ok();
+    rec.code = r.ok() ? 0 : static_cast<int>(r.status().code());
+    if (r.ok()) {
+      rec.correct = r->ArgMax(0) == labels[idx];
+      rec.config_id = r->configuration_id;
+      rec.compute_us = r->compute_us;
+    }
+    (void)pixels_per_image;
+    local.push_back(std::move(rec));
+  }
+  watch.reset();
+  (void)(*session)->Close();
+  std::lock_guard<std::mutex> l(shared->mu);
+  for (auto& rec : local) {
+    auto it = shared->macs_by_id.find(rec.config_id);
+    if (it != shared->macs_by_id.end()) rec.macs = it->second;
+    shared->records.push_back(std::move(rec));
+  }
+}
+
+bool ApplyStep(const GlobalOptions& g, const ScenarioStep& st, bool cpu_override) {
+  v1::SetContextOverrideRequest req;
+  if (st.memory_available_mb) req.set_memory_available_bytes(
+      static_cast<int64_t>(*st.memory_available_mb * 1024 * 1024));
+  if (st.battery_pct) req.set_battery_percent(*st.battery_pct);
+  if (st.on_ac) req.set_on_ac(*st.on_ac);
+  if (st.temp_c) req.set_temperature_c(*st.temp_c);
+  if (cpu_override && st.busy_procs > 0) req.set_cpu_busy_fraction(1.0);
+  int rc = 0;
+  if (req.ByteSizeLong() == 0) {
+    v1::ClearContextOverrideResponse resp;
+    return CallAdmin(g, true, &v1::Admin::Stub::ClearContextOverride,
+                     v1::ClearContextOverrideRequest{}, &resp, &rc);
+  }
+  v1::SetContextOverrideResponse resp;
+  return CallAdmin(g, true, &v1::Admin::Stub::SetContextOverride, req, &resp, &rc);
+}
+
+// Picks the hand-crafted compression: the configuration the daemon chooses for the tightest
+// app (the first) under the scenario's tightest phase, fixed once, offline.
+absl::StatusOr<std::string> ChooseStaticCompressed(const GlobalOptions& g, const Scenario& sc,
+                                                   const DemoApp& app,
+                                                   const std::string& model) {
+  const ScenarioStep* tight = &sc.steps.front();
+  for (const auto& st : sc.steps)
+    if (st.phase == sc.tight_phase) tight = &st;
+  if (!ApplyStep(g, *tight, /*cpu_override=*/true))
+    return absl::InternalError("cannot apply the tight context override");
+  client::ClientOptions co;
+  co.socket_path = AppSocket(g);
+  auto cl = client::Client::Connect(co);
+  if (!cl.ok()) return cl.status();
+  client::SessionOptions so;
+  so.app_name = app.name + "-offline";
+  so.model = model;
+  so.slo.latency_budget_us = app.latency_budget_us;
+  so.slo.priority = app.priority;
+  so.slo.expected_rate_hz = app.rate_hz;
+  auto session = (*cl)->OpenSession(so);
+  v1::ClearContextOverrideResponse resp;
+  int rc = 0;
+  CallAdmin(g, true, &v1::Admin::Stub::ClearContextOverride, v1::ClearContextOverrideRequest{},
+            &resp, &rc);
+  if (!session.ok()) return session.status();
+  std::string text = (*session)->configuration().text;
+  (void)(*session)->Close();
+  return text;
+}
+
+}  // namespace
+
+int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
+  const std::string daemon = o.daemon.empty() ? DefaultDaemon() : o.daemon;
+  const std::string models_dir = o.models_dir.empty() ? DefaultModelsDir() : o.models_dir;
+  const std::string scenario_path = o.scenario.empty() ? DefaultScenario() : o.scenario;
+  if (models_dir.empty()) return UsageError("no models directory found; pass --models-dir");
+  if (scenario_path.empty()) return UsageError("no scenario found; pass --scenario");
+  auto scenario = LoadScenario(scenario_path);
+  if (!scenario.ok()) return UsageError(std::string(scenario.status().message()));
+  auto images = client::ReadIdxImages(o.data_dir + "/t10k-images-idx3-ubyte.gz");
+  auto labels = client::ReadIdxLabels(o.data_dir + "/t10k-labels-idx1-ubyte.gz");
+  if (!images.ok()) return UsageError(std::string(images.status().message()));
+  if (!labels.ok()) return UsageError(std::string(labels.status().message()));
+  if (o.policies.empty()) return UsageError("no policies to run");
+
+  std::error_code ec;
+  fs::create_directories(o.out_dir, ec);
+  if (ec) return UsageError(absl::StrCat("cannot create ", o.out_dir, ": ", ec.message()));
+  char tmpl[] = "/tmp/adaspring-demo-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) return UsageError("cannot create a runtime directory in /tmp");
+  const std::string runtime = tmpl;
+
+  GlobalOptions g = g_in;
+  g.socket = runtime + "/adaspringd.sock";
+  g.admin_socket = runtime + "/admin.sock";
+
+  const std::string log_path = o.out_dir + "/daemon.log";
+  fs::remove(log_path, ec);
+  Child daemon_proc;
+  if (!daemon_proc.Start({daemon, "--runtime-dir", runtime, "--models-dir", models_dir},
+                         log_path))
+    return UsageError(absl::StrCat("cannot start ", daemon));
+  std::cerr << "demo: started " << daemon << " (pid " << daemon_proc.pid() << "), log "
+            << log_path << "\n";
+
+  // Wait for the daemon and its model.
+  std::string model;
+  for (int i = 0; i < 300 && model.empty(); ++i) {
+    if (!daemon_proc.Running()) break;
+    v1::ListModelsResponse resp;
+    int rc = 0;
+    auto conn = ConnectAdmin(g, false);
+    if (conn.ok()) {
+      auto ctx = CallContext(g);
+      if (conn->stub->ListModels(ctx.get(), v1::ListModelsRequest{}, &resp).ok() &&
+          resp.models_size() > 0)
+        model = resp.models(0).name();
+    }
+    (void)rc;
+    if (model.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (model.empty()) {
+    std::cerr << "demo: the daemon did not come up with a model (see " << log_path << ")\n";
+    return kExitServerError;
+  }
+  v1::GetStatusResponse status;
+  int rc = 0;
+  CallAdmin(g, false, &v1::Admin::Stub::GetStatus, v1::GetStatusRequest{}, &status, &rc);
+  const bool measured_power = status.context().power_w() > 0;
+  const double watts = measured_power ? status.context().power_w() : kEstimatedCoreWatts;
+
+  const std::vector<DemoApp> apps = DefaultApps();
+  const double per_policy_s = o.duration_s / static_cast<double>(o.policies.size());
+  const double scale = per_policy_s / scenario->length_s;
+  std::cerr << absl::StrFormat(
+      "demo: model %s, %d apps, scenario %s (%.0f s stretched to %.0f s per policy), "
+      "policies: %d\n",
+      model, apps.size(), scenario->name, scenario->length_s, per_policy_s, o.policies.size());
+
+  std::string static_compressed;
+  std::vector<PolicyRun> runs;
+  int exit_code = kExitOk;
+  for (const std::string& policy : o.policies) {
+    PolicyRun run;
+    run.policy = policy;
+    run.duration_s = per_policy_s;
+    std::string pin;
+    if (policy == "static_full") pin = "full";
+    if (policy == "static_compressed") {
+      if (static_compressed.empty()) {
+        auto chosen = ChooseStaticCompressed(g, *scenario, apps.front(), model);
+        if (!chosen.ok()) {
+          std::cerr << "demo: choosing the static compressed configuration: "
+                    << chosen.status().message() << "\n";
+          exit_code = kExitServerError;
+          continue;
+        }
+        static_compressed = *chosen;
+      }
+      pin = static_compressed;
+    }
+    run.static_config = pin;
+    std::cerr << "demo: policy " << policy << (pin.empty() ? "" : " (pinned: " + pin + ")")
+              << "\n";
+
+    Shared shared;
+    std::atomic<int> failures{0};
+    // Collect evolution reaction times from the admin event stream.
+    std::atomic<bool> stop_events{false};
+    std::vector<double> reactions;
+    std::mutex reactions_mu;
+    auto admin = ConnectAdmin(g, false);
+    grpc::ClientContext events_ctx;
+    std::thread events;
+    if (admin.ok()) {
+      events = std::thread([&] {
+        auto reader = admin->stub->WatchEvents(&events_ctx, v1::WatchEventsRequest{});
+        v1::DaemonEvent ev;
+        while (reader->Read(&ev)) {
+          if (ev.kind() == v1::DaemonEvent::KIND_EVOLUTION && ev.reaction_ms() > 0) {
+            std::lock_guard<std::mutex> l(reactions_mu);
+            reactions.push_back(ev.reaction_ms());
+          }
+        }
+        reader->Finish();
+      });
+    }
+
+    BusyProcs busy;
+    const auto start = Clock::now() + std::chrono::milliseconds(300);
+    ApplyStep(g, scenario->steps.front(), false);
+    std::vector<std::thread> threads;
+    for (size_t a = 0; a < apps.size(); ++a)
+      threads.emplace_back(RunApp, std::cref(apps[a]), policy, AppSocket(g), model, pin,
+                           std::cref(*images), std::cref(*labels), start, per_policy_s,
+                           static_cast<int>(a * 3000), &shared, &failures);
+
+    // Drive the scenario and print the live view, once per second of wall time.
+    size_t step = 0;
+    std::string phase = scenario->steps.front().phase;
+    run.phases.push_back({0.0, phase});
+    double next_view = 1.0;
+    while (true) {
+      const double t = std::chrono::duration<double>(Clock::now() - start).count();
+      if (t >= per_policy_s) break;
+      while (step + 1 < scenario->steps.size() && scenario->steps[step + 1].t_s * scale <= t) {
+        ++step;
+        const ScenarioStep& st = scenario->steps[step];
+        busy.Set(st.busy_procs);
+        ApplyStep(g, st, false);
+        if (st.phase != phase) {
+          phase = st.phase;
+          run.phases.push_back({t, phase});
+        }
+      }
+      if (!o.quiet && t >= next_view) {
+        next_view += 1.0;
+        std::lock_guard<std::mutex> l(shared.mu);
+        std::string line = absl::StrFormat("[%s %5.1fs] %-15s", policy, t, phase);
+        for (const DemoApp& app : apps) {
+          const auto& c = shared.current[app.name];
+          absl::StrAppendFormat(&line, " | %s %s %.2fM acc~%.1f%%", app.name,
+                                c.precision == client::Precision::kInt8 ? "int8" : "f32",
+                                c.macs / 1e6, 100 * c.predicted_accuracy);
+        }
+        std::cerr << line << "\n";
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    for (auto& th : threads) th.join();
+    busy.Set(0);
+    ApplyStep(g, ScenarioStep{}, false);  // clear the override
+    events_ctx.TryCancel();
+    if (events.joinable()) events.join();
+    if (failures.load() > 0) exit_code = kExitServerError;
+
+    // Phase of each record, from the phase timeline.
+    for (auto& rec : shared.records) {
+      for (const auto& [t0, ph] : run.phases)
+        if (rec.t_s >= t0) rec.phase = ph;
+    }
+    run.records = std::move(shared.records);
+    run.switches = shared.switches;
+    run.reaction_ms = reactions;
+    runs.push_back(std::move(run));
+  }
+
+  daemon_proc.Stop(SIGTERM);
+  fs::remove_all(runtime, ec);
+  if (!WriteReport(runs, *scenario, apps, watts, measured_power, o.out_dir, model, g.json))
+    return kExitUsage;
+  return exit_code;
+}
+
+}  // namespace adaspring::ctl

@@ -1,0 +1,205 @@
+// adaspringctl: look at and steer adaspringd from a terminal or a script.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "commands.h"
+
+namespace adaspring::ctl {
+namespace {
+
+constexpr char kDescription[] =
+    "adaspringctl - look at and steer adaspringd, the context-adaptive inference daemon.\n"
+    "\n"
+    "adaspringd serves models to apps and keeps re-compressing each app's model (narrower,\n"
+    "shallower, low-rank or int8 variants of one network) as memory, CPU load, temperature\n"
+    "and battery change. Start with 'adaspringctl status', then 'sessions' to see the apps\n"
+    "and their current configurations, and 'watch' to see the daemon adapt live.";
+
+constexpr char kFooter[] =
+    "\nExit codes: 0 ok, 1 the daemon returned an error, 2 bad usage or unreadable input,\n"
+    "3 the daemon is not running (no socket / connection refused).\n"
+    "Every command accepts --json: one JSON object per line with keys named after the\n"
+    "adaspring.v1 API fields. Run 'adaspringctl COMMAND --help' for a command's options.";
+
+// Adds an option that fills an optional<double> only when given.
+CLI::Option* AddOptional(CLI::App* app, const std::string& name, std::optional<double>* target,
+                         const std::string& help) {
+  return app->add_option_function<double>(
+      name, [target](const double& v) { *target = v; }, help);
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{kDescription, "adaspringctl"};
+  app.footer(kFooter);
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may follow the command: "adaspringctl status --json"
+  GlobalOptions g;
+  app.add_option("--socket", g.socket,
+                 "App socket of the daemon (default: /run/adaspring/adaspringd.sock if it "
+                 "exists, else $XDG_RUNTIME_DIR/adaspring/adaspringd.sock, else "
+                 "/tmp/adaspring-$UID/adaspringd.sock)")
+      ->type_name("PATH");
+  app.add_option("--admin-socket", g.admin_socket,
+                 "Admin socket for commands that change the daemon (models load/unload, "
+                 "profile, override; default: admin.sock beside the app socket)")
+      ->type_name("PATH");
+  app.add_flag("--json", g.json, "Print one JSON object per line instead of tables");
+  app.add_option("--timeout", g.timeout_s, "Seconds to wait for each call (default 10)")
+      ->type_name("SECONDS")
+      ->check(CLI::PositiveNumber);
+
+  int rc = kExitOk;
+  auto* status = app.add_subcommand(
+      "status", "Daemon version, uptime, sockets, models, sessions and a context summary");
+  status->callback([&] { rc = CmdStatus(g); });
+
+  auto* context = app.add_subcommand(
+      "context",
+      "The latest context sample (memory, CPU, temperature, power, battery), the state of "
+      "each sensor source and the budgets the daemon derives for models");
+  context->callback([&] { rc = CmdContext(g); });
+
+  auto* sessions = app.add_subcommand(
+      "sessions",
+      "Open app sessions: SLO, request counts, latency p50/p95/p99, configuration switches "
+      "and the configuration each app currently runs");
+  sessions->callback([&] { rc = CmdSessions(g); });
+
+  auto* models = app.add_subcommand(
+      "models", "List loaded models (default), or load / unload one (needs the admin socket)");
+  models->require_subcommand(0, 1);
+  auto* models_list = models->add_subcommand("list", "List loaded models");
+  std::string load_path, unload_name;
+  bool unload_force = false;
+  auto* models_load = models->add_subcommand("load", "Load a model bundle (.asb) from PATH");
+  models_load->add_option("PATH", load_path, "Bundle file readable by the daemon")->required();
+  auto* models_unload =
+      models->add_subcommand("unload", "Unload model NAME (refused while apps use it)");
+  models_unload->add_option("NAME", unload_name, "Model name (see 'adaspringctl models')")
+      ->required();
+  models_unload->add_flag("--force", unload_force, "Unload even with open sessions (closes them)");
+  models->callback([&] {
+    if (models_load->parsed()) {
+      rc = CmdModelsLoad(g, load_path);
+    } else if (models_unload->parsed()) {
+      rc = CmdModelsUnload(g, unload_name, unload_force);
+    } else {
+      rc = CmdModelsList(g);
+    }
+  });
+  (void)models_list;
+
+  WatchOptions wo;
+  auto* watch = app.add_subcommand(
+      "watch",
+      "Follow the daemon live: context changes, evolutions (which app switched to which "
+      "configuration and why), model loads, sessions opening and closing, overrides");
+  watch->add_flag("--all-samples", wo.all_samples,
+                  "Show every context sample, not only significant changes");
+  watch->add_option("--count", wo.count, "Stop after N events")
+      ->type_name("N")
+      ->check(CLI::NonNegativeNumber);
+  watch->add_option("--seconds", wo.seconds, "Stop after S seconds")
+      ->type_name("S")
+      ->check(CLI::NonNegativeNumber);
+  watch->callback([&] { rc = CmdWatch(g, wo); });
+
+  InferOptions io;
+  auto* infer = app.add_subcommand(
+      "infer",
+      "Classify images through the daemon: prints the top-k labels with scores, the accuracy "
+      "when labels are known, and the configuration that served the requests");
+  infer->add_option("--model", io.model, "Loaded model to use (see 'adaspringctl models')")
+      ->required()
+      ->type_name("NAME");
+  infer
+      ->add_option("--input", io.input,
+                   "Images: an IDX file, gzip or plain (e.g. "
+                   "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz), or a PNG")
+      ->required()
+      ->type_name("FILE");
+  infer->add_option("--index", io.index, "First image of an IDX file (default 0)")
+      ->type_name("N")
+      ->check(CLI::NonNegativeNumber);
+  infer->add_option("--count", io.count, "Number of images from an IDX file (default 1)")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
+  infer->add_option("--top-k", io.top_k, "Classes to show per image (default 3)")
+      ->type_name("K")
+      ->check(CLI::Range(1, 1000));
+  infer
+      ->add_option("--labels", io.labels,
+                   "IDX label file (default: the *-labels-idx1-ubyte* file beside --input)")
+      ->type_name("FILE");
+  infer
+      ->add_option("--config", io.pin,
+                   "Pin a configuration: canonical text such as \"d=2.1.2 w=... p=f32\" "
+                   "(default: let the daemon choose)")
+      ->type_name("TEXT");
+  infer->add_option("--budget-ms", io.budget_ms, "Latency budget of the session (default 100)")
+      ->type_name("MS")
+      ->check(CLI::PositiveNumber);
+  infer->add_option("--app", io.app, "App name shown in 'sessions' (default adaspringctl)")
+      ->type_name("NAME");
+  infer->callback([&] { rc = CmdInfer(g, io); });
+
+  std::string profile_name;
+  bool profile_force = false;
+  auto* profile = app.add_subcommand(
+      "profile",
+      "Measure model NAME's layer latencies on this device (used by the cost model; cached "
+      "in the state directory)");
+  profile->add_option("NAME", profile_name, "Model name")->required();
+  profile->add_flag("--force", profile_force, "Measure again even when a profile is cached");
+  profile->callback([&] { rc = CmdProfile(g, profile_name, profile_force); });
+
+  OverrideOptions oo;
+  auto* override_cmd = app.add_subcommand(
+      "override",
+      "Simulate a device context (memory squeeze, low battery, heat, CPU load) to see the "
+      "apps adapt; 'override clear' returns to the sensed values");
+  override_cmd->require_subcommand(1);
+  auto* override_set =
+      override_cmd->add_subcommand("set", "Replace sensed values; unset ones stay sensed");
+  AddOptional(override_set, "--memory-limit-mb", &oo.memory_limit_mb,
+              "Memory limit in MiB (as a cgroup memory.max would)")
+      ->type_name("MB");
+  AddOptional(override_set, "--memory-available-mb", &oo.memory_available_mb,
+              "Memory available in MiB")
+      ->type_name("MB");
+  AddOptional(override_set, "--battery-pct", &oo.battery_pct, "Battery charge, 0..100")
+      ->type_name("PCT");
+  override_set
+      ->add_option_function<bool>(
+          "--on-ac", [&](const bool& v) { oo.on_ac = v; },
+          "Mains power: true or false (false with --battery-pct simulates discharging)")
+      ->type_name("BOOL");
+  AddOptional(override_set, "--temp-c", &oo.temp_c, "Hottest temperature, degrees Celsius")
+      ->type_name("C");
+  AddOptional(override_set, "--cpu-busy", &oo.cpu_busy,
+              "Outside CPU load as a fraction of all cores, 0..1 (e.g. 0.8)")
+      ->type_name("FRACTION")
+      ->check(CLI::Range(0.0, 1.0));
+  AddOptional(override_set, "--power-w", &oo.power_w, "Package power, watts")->type_name("W");
+  override_set->callback([&] { rc = CmdOverrideSet(g, oo); });
+  auto* override_clear = override_cmd->add_subcommand("clear", "Remove every override");
+  override_clear->callback([&] { rc = CmdOverrideClear(g); });
+
+  if (argc < 2) {
+    std::cout << app.help();
+    return kExitUsage;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  return rc;
+}
+
+}  // namespace adaspring::ctl
+
+int main(int argc, char** argv) { return adaspring::ctl::Main(argc, argv); }
