@@ -117,6 +117,14 @@ class Family final : public FamilyBase {
   std::map<std::vector<std::string>, std::unique_ptr<T>> series_ ABSL_GUARDED_BY(mu_);
 };
 
+// Defined in registry.cc, one per metric type.
+template <>
+void Family<Counter>::Render(std::string* out) const;
+template <>
+void Family<Gauge>::Render(std::string* out) const;
+template <>
+void Family<Histogram>::Render(std::string* out) const;
+
 using CounterFamily = Family<Counter>;
 using GaugeFamily = Family<Gauge>;
 using HistogramFamily = Family<Histogram>;

@@ -1,0 +1,306 @@
+#include "config/config_loader.h"
+
+#include <toml++/toml.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+#include <map>
+#include <ostream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "config/config_schema.h"
+
+namespace adaspring::daemon {
+namespace {
+
+using config_internal::Field;
+
+// Collects messages with the position of the key in the file when known.
+class Problems {
+ public:
+  explicit Problems(std::string origin) : origin_(std::move(origin)) {}
+
+  void Remember(const std::string& key, const toml::source_region& where) {
+    if (where.begin.line > 0) {
+      positions_[key] = absl::StrCat(origin_, ":", where.begin.line, ":", where.begin.column);
+    }
+  }
+  void Add(const std::string& key, const std::string& message) {
+    auto it = positions_.find(key);
+    lines_.push_back(absl::StrCat(it != positions_.end() ? it->second : origin_, ": ", message));
+  }
+  bool empty() const { return lines_.empty(); }
+  absl::Status ToStatus() const { return absl::InvalidArgumentError(absl::StrJoin(lines_, "\n")); }
+
+ private:
+  std::string origin_;
+  std::map<std::string, std::string> positions_;
+  std::vector<std::string> lines_;
+};
+
+const char* TypeName(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    default:
+      return "nothing";
+  }
+}
+
+std::string NodeText(const toml::node& node) {
+  std::ostringstream os;
+  node.visit([&os](const auto& n) { os << n; });
+  std::string text = os.str();
+  for (char& c : text) {
+    if (c == '\n') c = ' ';
+  }
+  if (text.size() > 60) text = text.substr(0, 57) + "...";
+  return text;
+}
+
+// Reads `node` into the member behind `field`; returns "" or the reason it cannot.
+std::string ReadValue(const Field& field, const toml::node& node, DaemonConfig* config) {
+  return std::visit(
+      [&](auto ref) -> std::string {
+        auto& target = ref(*config);
+        using T = std::decay_t<decltype(target)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          if (!node.is_string()) return absl::StrCat("expected a string, got ", TypeName(node));
+          target = node.as_string()->get();
+        } else if constexpr (std::is_same_v<T, bool>) {
+          if (!node.is_boolean()) {
+            return absl::StrCat("expected true or false, got ", TypeName(node));
+          }
+          target = node.as_boolean()->get();
+        } else if constexpr (std::is_same_v<T, double>) {
+          if (node.is_floating_point()) {
+            target = node.as_floating_point()->get();
+          } else if (node.is_integer()) {
+            target = static_cast<double>(node.as_integer()->get());
+          } else {
+            return absl::StrCat("expected a number, got ", TypeName(node));
+          }
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          const toml::array* array = node.as_array();
+          if (array == nullptr) {
+            return absl::StrCat("expected an array of strings, got ", TypeName(node));
+          }
+          std::vector<std::string> values;
+          for (const toml::node& element : *array) {
+            if (!element.is_string()) {
+              return absl::StrCat("expected an array of strings, but an element is ",
+                                  TypeName(element));
+            }
+            values.push_back(element.as_string()->get());
+          }
+          target = std::move(values);
+        } else if constexpr (std::is_same_v<T, uint32_t>) {
+          if (field.file_mode && node.is_string()) {
+            // "0660" / "660": octal digits, as chmod(1) takes them.
+            const std::string& text = node.as_string()->get();
+            if (text.empty() || text.size() > 4 ||
+                text.find_first_not_of("01234567") != std::string::npos) {
+              return "not a permission mode: use octal digits such as \"0660\"";
+            }
+            target = static_cast<uint32_t>(std::stoul(text, nullptr, 8));
+            return "";
+          }
+          if (!node.is_integer()) {
+            return absl::StrCat(field.file_mode ? "expected an octal mode such as \"0660\", got "
+                                                : "expected an integer, got ",
+                                TypeName(node));
+          }
+          const int64_t v = node.as_integer()->get();
+          if (v < 0 || v > static_cast<int64_t>(UINT32_MAX)) {
+            return absl::StrCat("must be between 0 and ", UINT32_MAX);
+          }
+          target = static_cast<uint32_t>(v);
+        } else {  // int64_t
+          if (!node.is_integer()) return absl::StrCat("expected an integer, got ", TypeName(node));
+          target = node.as_integer()->get();
+        }
+        return "";
+      },
+      field.ref);
+}
+
+void ReadTable(const std::string& table, const toml::table& entries, DaemonConfig* config,
+               std::map<std::string, bool>* seen, Problems* problems) {
+  for (const auto& [key, node] : entries) {
+    const std::string name(key.str());
+    const std::string dotted = table.empty() ? name : absl::StrCat(table, ".", name);
+    problems->Remember(dotted, key.source().begin.line > 0 ? key.source() : node.source());
+    if (const Field* field = config_internal::FindField(table, name)) {
+      const std::string why = ReadValue(*field, node, config);
+      if (!why.empty()) {
+        problems->Add(dotted, absl::StrCat(dotted, " = ", NodeText(node), ": ", why));
+      }
+      (*seen)[dotted] = true;
+      continue;
+    }
+    const auto& tables = config_internal::TableNames();
+    const bool is_table_name =
+        table.empty() && std::find(tables.begin(), tables.end(), name) != tables.end();
+    if (is_table_name) {
+      if (const toml::table* sub = node.as_table()) {
+        ReadTable(name, *sub, config, seen, problems);
+      } else {
+        problems->Add(dotted, absl::StrCat(dotted, " = ", NodeText(node), ": expected a table ([",
+                                           name, "]), got ", TypeName(node)));
+      }
+      continue;
+    }
+    problems->Add(dotted, absl::StrCat(dotted, ": unknown key; valid keys ",
+                                       table.empty() ? std::string("at the top level")
+                                                     : absl::StrCat("in [", table, "]"),
+                                       ": ", config_internal::ValidKeys(table)));
+  }
+}
+
+void AddValueProblems(const DaemonConfig& config, Problems* problems) {
+  for (const config_internal::Problem& p : config_internal::CheckValues(config)) {
+    problems->Add(p.key, p.message);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<DaemonConfig> ParseConfig(const std::string& toml_text, const std::string& origin) {
+  toml::table doc;
+  try {
+    doc = toml::parse(toml_text, origin);
+  } catch (const toml::parse_error& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(origin, ":", e.source().begin.line, ":", e.source().begin.column,
+                     ": TOML syntax error: ", std::string(e.description())));
+  }
+  // The mode picks the defaults that keys absent from the file keep.
+  bool user_mode = true;
+  if (const toml::node* mode = doc.get("mode"); mode != nullptr && mode->is_string()) {
+    user_mode = mode->as_string()->get() != "system";
+  }
+  DaemonConfig config = DefaultConfig(user_mode);
+  Problems problems(origin);
+  std::map<std::string, bool> seen;
+  ReadTable("", doc, &config, &seen, &problems);
+  if (!problems.empty()) return problems.ToStatus();
+
+  // Sockets not named in the file live in the runtime directory the file chose.
+  if (seen.count("runtime_dir")) {
+    if (!seen.count("sockets.app_socket")) {
+      config.sockets.app_socket = config.runtime_dir + "/adaspringd.sock";
+    }
+    if (!seen.count("sockets.admin_socket")) {
+      config.sockets.admin_socket = config.runtime_dir + "/admin.sock";
+    }
+  }
+  AddValueProblems(config, &problems);
+  if (!problems.empty()) return problems.ToStatus();
+  return config;
+}
+
+absl::StatusOr<DaemonConfig> LoadConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int error = errno;
+    return absl::ErrnoToStatus(error, absl::StrCat("cannot read configuration file ", path));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return absl::DataLossError(absl::StrCat("error reading ", path));
+  return ParseConfig(text.str(), path);
+}
+
+void ApplyOverrides(const CommandLineOverrides& overrides, DaemonConfig* config) {
+  if (!overrides.runtime_dir.empty()) {
+    std::string dir = overrides.runtime_dir;
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    config->runtime_dir = dir;
+    config->sockets.app_socket = dir + "/adaspringd.sock";
+    config->sockets.admin_socket = dir + "/admin.sock";
+    config->state_dir = dir + "/state";
+  }
+  if (!overrides.models_dir.empty()) config->models.directory = overrides.models_dir;
+  if (!overrides.context_root.empty()) config->context.root = overrides.context_root;
+}
+
+absl::Status ValidateConfig(const DaemonConfig& config) {
+  Problems problems("configuration");
+  AddValueProblems(config, &problems);
+  return problems.empty() ? absl::OkStatus() : problems.ToStatus();
+}
+
+absl::StatusOr<DaemonConfig> ResolveConfig(const CommandLineOverrides& overrides, bool user_mode) {
+  std::string path = overrides.config_path;
+  if (path.empty()) {
+    const std::string fallback = DefaultConfigPath(user_mode);
+    if (::access(fallback.c_str(), F_OK) == 0) path = fallback;
+  }
+  DaemonConfig config = DefaultConfig(user_mode);
+  if (!path.empty()) {
+    absl::StatusOr<DaemonConfig> loaded = LoadConfig(path);
+    if (!loaded.ok()) return loaded.status();
+    config = *std::move(loaded);
+  }
+  // Relative override paths would change meaning with the working directory (systemd starts
+  // us in /): make them absolute once, here.
+  CommandLineOverrides absolute = overrides;
+  for (std::string* p : {&absolute.runtime_dir, &absolute.models_dir, &absolute.context_root}) {
+    if (!p->empty() && (*p)[0] != '/') {
+      char cwd[4096];
+      if (::getcwd(cwd, sizeof(cwd)) != nullptr) *p = absl::StrCat(cwd, "/", *p);
+    }
+  }
+  ApplyOverrides(absolute, &config);
+  if (absl::Status s = ValidateConfig(config); !s.ok()) return s;
+  if (absl::Status s = CheckPaths(config); !s.ok()) return s;
+  return config;
+}
+
+std::string DumpConfig(const DaemonConfig& config) {
+  std::string out = "# adaspringd configuration (see adaspringd.toml(5) and docs/CONFIG.md)\n";
+  std::string current_table;
+  for (const Field& field : config_internal::Fields()) {
+    if (current_table != field.table) {
+      current_table = field.table;
+      absl::StrAppend(&out, "\n[", current_table, "]\n");
+    }
+    absl::StrAppend(&out, field.key, " = ", config_internal::FieldValueText(field, config), "\n");
+  }
+  return out;
+}
+
+int CheckConfigCommand(const std::string& path, std::ostream& out, std::ostream& err) {
+  absl::StatusOr<DaemonConfig> config = LoadConfig(path);
+  absl::Status status = config.ok() ? CheckPaths(*config) : config.status();
+  if (!status.ok()) {
+    err << status.message() << "\n"
+        << "adaspringd: " << path << ": configuration is invalid (exit status " << kExitConfig
+        << ", EX_CONFIG)\n";
+    return kExitConfig;
+  }
+  out << "# " << path << ": OK\n" << DumpConfig(*config);
+  return 0;
+}
+
+}  // namespace adaspring::daemon
