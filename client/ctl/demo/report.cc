@@ -35,12 +35,6 @@ nlohmann::json ToJson(const AppFigures& f) {
           {"requests", f.requests}};
 }
 
-uint32_t BudgetOf(const std::vector<DemoApp>& apps, const std::string& name) {
-  for (const auto& a : apps)
-    if (a.name == name) return a.latency_budget_us;
-  return 0;
-}
-
 bool WritePlot(const std::vector<PolicyRun>& runs, const std::vector<DemoApp>& apps,
                const std::string& out_dir) {
   // Data: one file per policy and app: t_s latency_ms macs_M.
