@@ -1,0 +1,270 @@
+// adaspring-bench serve: K concurrent clients (each its own channel and session, pinned to one
+// configuration) against the daemon, compared with the same model and configuration run
+// in-process at batch 1 by as many workers as the daemon uses.
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "adaspring/client/socket_path.h"
+#include "adaspring/engine/bundle.h"
+#include "adaspring/engine/variant.h"
+#include "bench_client_util.h"
+#include "bench_registry.h"
+#include "channel.h"
+
+namespace adaspring::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct ServeOptions {
+  std::string socket, model, config = "full";
+  int clients = 16;
+  double seconds = 10, rate_hz = 0;
+  bool stream = false, json = false;
+  int window = 4;                // requests in flight per streaming client
+  int workers = 0;               // in-process workers (0 = cores, the daemon's default)
+  double inprocess_seconds = 0;  // 0 = min(seconds, 5)
+};
+
+struct ClientTally {
+  std::vector<double> latency_ms;
+  uint64_t ok = 0, errors = 0;
+  std::string first_error;
+};
+
+void Fail(ClientTally* t, const std::string& what) {
+  if (t->first_error.empty()) t->first_error = what;
+  ++t->errors;
+}
+
+// One unary client: a blocking Infer loop, paced when a rate is given.
+void RunUnary(const ServeOptions& o, const v1::OpenSessionRequest& open_req, int index,
+              Clock::time_point end, ClientTally* t) {
+  auto channel = client::internal::MakeChannel(o.socket, client::BackoffPolicy{}, true);
+  auto stub = v1::Inference::NewStub(channel);
+  v1::OpenSessionResponse session;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(In(10000));
+    const grpc::Status s = stub->OpenSession(&ctx, open_req, &session);
+    if (!s.ok()) return Fail(t, "OpenSession: " + s.error_message());
+  }
+  v1::InferRequest req;
+  req.set_session_id(session.session_id());
+  req.set_token(session.token());
+  *req.mutable_input() = RandomImages(session.input_spec(), 1, static_cast<uint64_t>(index));
+  v1::InferResponse resp;
+  const double per_client_hz = o.rate_hz > 0 ? o.rate_hz / o.clients : 0;
+  auto next = Clock::now();
+  for (uint64_t i = 0; Clock::now() < end; ++i) {
+    if (per_client_hz > 0) {
+      std::this_thread::sleep_until(next);
+      next += std::chrono::nanoseconds(static_cast<int64_t>(1e9 / per_client_hz));
+    }
+    req.set_request_id(i);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(In(10000));
+    const auto t0 = Clock::now();
+    const grpc::Status s = stub->Infer(&ctx, req, &resp);
+    if (!s.ok()) {
+      Fail(t, s.error_message());
+      continue;
+    }
+    t->latency_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    ++t->ok;
+  }
+  grpc::ClientContext ctx;
+  v1::CloseSessionRequest close;
+  close.set_session_id(session.session_id());
+  close.set_token(session.token());
+  v1::CloseSessionResponse closed;
+  (void)stub->CloseSession(&ctx, close, &closed);
+}
+
+// One streaming client: keeps `window` requests in flight on one InferStream.
+void RunStream(const ServeOptions& o, const v1::OpenSessionRequest& open_req, int index,
+               Clock::time_point end, ClientTally* t) {
+  auto channel = client::internal::MakeChannel(o.socket, client::BackoffPolicy{}, true);
+  auto stub = v1::Inference::NewStub(channel);
+  v1::OpenSessionResponse session;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(In(10000));
+    const grpc::Status s = stub->OpenSession(&ctx, open_req, &session);
+    if (!s.ok()) return Fail(t, "OpenSession: " + s.error_message());
+  }
+  v1::InferRequest req;
+  req.set_session_id(session.session_id());
+  req.set_token(session.token());
+  *req.mutable_input() = RandomImages(session.input_spec(), 1, static_cast<uint64_t>(index));
+  grpc::ClientContext ctx;
+  auto stream = stub->InferStream(&ctx);
+  std::map<uint64_t, Clock::time_point> sent;
+  uint64_t next_id = 0;
+  auto send = [&] {
+    req.set_request_id(next_id);
+    sent[next_id++] = Clock::now();
+    return stream->Write(req);
+  };
+  bool open = true;
+  for (int i = 0; i < o.window && open; ++i) open = send();
+  v1::InferResponse resp;
+  while (open && stream->Read(&resp)) {
+    auto it = sent.find(resp.request_id());
+    if (resp.status_code() != 0) {
+      Fail(t, resp.status_message());
+    } else if (it != sent.end()) {
+      t->latency_ms.push_back(
+          std::chrono::duration<double, std::milli>(Clock::now() - it->second).count());
+      ++t->ok;
+    }
+    if (it != sent.end()) sent.erase(it);
+    if (Clock::now() < end) {
+      open = send();
+    } else if (sent.empty()) {
+      break;
+    }
+  }
+  stream->WritesDone();
+  while (stream->Read(&resp)) {
+  }
+  const grpc::Status s = stream->Finish();
+  if (!s.ok() && s.error_code() != grpc::StatusCode::CANCELLED) Fail(t, s.error_message());
+}
+
+// Requests per second of the engine alone: `workers` threads, each its own workspace with one
+// OpenMP thread (the daemon's throughput mode), batch 1.
+absl::StatusOr<double> InProcessRps(const std::string& bundle_path, const std::string& config,
+                                    int workers, double seconds) {
+  auto model = engine::ReadBundle(bundle_path);
+  if (!model.ok()) return model.status();
+  auto cfg = (*model)->space().Parse(config);
+  if (!cfg.ok()) return cfg.status();
+  engine::EvolverOptions eo;
+  eo.threads = 1;
+  auto evolver = engine::Evolver::Create(*model, eo);
+  if (!evolver.ok()) return evolver.status();
+  auto variant = (*evolver)->Evolve(*cfg);
+  if (!variant.ok()) return variant.status();
+  const auto& arch = (*model)->arch();
+  const size_t input_elems = static_cast<size_t>(arch.in_channels) * arch.in_height * arch.in_width;
+  const size_t classes = static_cast<size_t>(arch.num_classes);
+  std::atomic<uint64_t> runs{0};
+  std::atomic<bool> failed{false};
+  const auto end = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1e3));
+  std::vector<std::thread> threads;
+  for (int w = 0; w < workers; ++w) {
+    threads.emplace_back([&] {
+      auto ws = engine::NewWorkspace(1);
+      std::vector<float> input(input_elems, 0.1f), logits(classes);
+      // Warm up (first run creates primitives) outside the measured count.
+      if (!(*variant)->Run(input.data(), 1, logits.data(), ws.get()).ok()) failed = true;
+      while (Clock::now() < end && !failed) {
+        if (!(*variant)->Run(input.data(), 1, logits.data(), ws.get()).ok()) failed = true;
+        runs.fetch_add(1, std::memory_order_relaxed);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  if (failed) return absl::InternalError("in-process run failed");
+  return static_cast<double>(runs.load()) / seconds;
+}
+
+int Serve(int argc, char** argv) {
+  ServeOptions o;
+  CLI::App app{"Serving throughput and latency with K concurrent clients", "adaspring-bench serve"};
+  app.add_option("--socket", o.socket, "App socket (default: the client library's default)");
+  app.add_option("--clients", o.clients, "Concurrent clients, each its own channel")
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--seconds", o.seconds, "Duration of the load")->check(CLI::PositiveNumber);
+  app.add_flag("--stream", o.stream, "Use InferStream with a window of requests per client");
+  app.add_option("--window", o.window, "Requests in flight per streaming client (default 4)")
+      ->check(CLI::Range(1, 256));
+  app.add_option("--config", o.config, "Pinned configuration: full, smallest or canonical text");
+  app.add_option("--model", o.model, "Model name (default: the first loaded model)");
+  app.add_option("--rate", o.rate_hz, "Target total request rate, Hz (default: closed loop)");
+  app.add_option("--workers", o.workers,
+                 "In-process workers for inprocess_rps (default: cores, as the daemon)");
+  app.add_option("--inprocess-seconds", o.inprocess_seconds,
+                 "Duration of the in-process run (default min(seconds, 5))");
+  app.add_flag("--json", o.json, "One JSON line");
+  CLI11_PARSE(app, argc, argv);
+  if (o.socket.empty()) o.socket = client::DefaultSocketPath();
+  if (o.workers <= 0)
+    o.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+
+  auto admin = v1::Admin::NewStub(client::internal::MakeChannel(o.socket, {}));
+  auto model = FindModel(*admin, o.model);
+  if (!model.ok()) {
+    std::fprintf(stderr, "serve: %s (socket %s)\n", std::string(model.status().message()).c_str(),
+                 o.socket.c_str());
+    return 1;
+  }
+  const std::string config = ResolveConfig(*model, o.config);
+  const auto open_req = BenchSession("bench-serve", model->name(), config, 60000000);
+
+  std::vector<ClientTally> tallies(static_cast<size_t>(o.clients));
+  std::vector<std::thread> threads;
+  const auto start = Clock::now();
+  const auto end = start + std::chrono::milliseconds(static_cast<int64_t>(o.seconds * 1e3));
+  for (int i = 0; i < o.clients; ++i) {
+    threads.emplace_back([&, i] {
+      if (o.stream) {
+        RunStream(o, open_req, i, end, &tallies[i]);
+      } else {
+        RunUnary(o, open_req, i, end, &tallies[i]);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  std::vector<double> lat;
+  uint64_t ok = 0, errors = 0;
+  std::string first_error;
+  for (auto& t : tallies) {
+    lat.insert(lat.end(), t.latency_ms.begin(), t.latency_ms.end());
+    ok += t.ok;
+    errors += t.errors;
+    if (first_error.empty()) first_error = t.first_error;
+  }
+  const double rps = ok / elapsed;
+  const double p50 = Percentile(lat, 0.5), p99 = Percentile(lat, 0.99);
+
+  double inprocess = 0;
+  auto ip = InProcessRps(model->path(), config, o.workers,
+                         o.inprocess_seconds > 0 ? o.inprocess_seconds : std::min(o.seconds, 5.0));
+  if (ip.ok()) {
+    inprocess = *ip;
+  } else {
+    std::fprintf(stderr, "serve: in-process baseline failed: %s\n",
+                 std::string(ip.status().message()).c_str());
+  }
+  if (!first_error.empty()) std::fprintf(stderr, "serve: first error: %s\n", first_error.c_str());
+  const double ratio = inprocess > 0 ? rps / inprocess : 0;
+  if (o.json) {
+    std::printf(
+        "{\"bench\":\"serve\",\"clients\":%d,\"stream\":%s,\"rps\":%.1f,\"p50_ms\":%.3f,"
+        "\"p99_ms\":%.3f,\"errors\":%llu,\"inprocess_rps\":%.1f,\"ratio\":%.3f,\"model\":\"%s\","
+        "\"config\":\"%s\",\"workers\":%d,\"seconds\":%.1f}\n",
+        o.clients, o.stream ? "true" : "false", rps, p50, p99,
+        static_cast<unsigned long long>(errors), inprocess, ratio, model->name().c_str(),
+        config.c_str(), o.workers, elapsed);
+  } else {
+    std::printf(
+        "serve %s [%s]: %d clients%s, %.1f req/s, p50 %.3f ms, p99 %.3f ms, %llu errors\n"
+        "in-process (%d workers, batch 1): %.1f req/s; ratio %.3f\n",
+        model->name().c_str(), config.c_str(), o.clients, o.stream ? " (stream)" : "", rps, p50,
+        p99, static_cast<unsigned long long>(errors), o.workers, inprocess, ratio);
+  }
+  return errors > 0 && ok == 0 ? 1 : 0;
+}
+
+ADASPRING_BENCH("serve", "serving throughput/latency with K clients vs in-process", Serve);
+
+}  // namespace
+}  // namespace adaspring::bench
