@@ -1,0 +1,103 @@
+// The trainable supernet: shared parameters plus a oneDNN forward/backward graph that runs any
+// configuration (depth per stage, inner width per block) of a basic-block architecture.
+//
+// Parameters use the tensor names and layouts of model.h (OIHW convs, [C] gamma/beta).
+// Batch-norm running statistics are kept per block width choice ([bn_widths, C] rows, as in the
+// bundle): a training forward at width index w updates row w; Recalibrate* replace them with
+// exact statistics. Rank and precision of a Config are ignored (rank variants are made post
+// hoc by SVD in the engine; int8 by calibration).
+//
+// Images are NCHW float32 (already normalised). Layer primitives and activation buffers are
+// created once per (layer, width, batch size) and reused.
+//
+// Thread safety: not thread-safe; one thread drives it (its OpenMP team does the work).
+#ifndef ADASPRING_ENGINE_TRAIN_SUPERNET_H_
+#define ADASPRING_ENGINE_TRAIN_SUPERNET_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "adaspring/engine/config.h"
+#include "adaspring/engine/model.h"
+
+namespace adaspring::engine::train {
+
+class BatchNorm;
+
+struct Param {
+  std::string name;  // model.h tensor name
+  std::vector<int64_t> shape;
+  std::vector<float> value, grad, momentum;
+  bool decay = false;  // weight decay applies (conv and fc weights, not BN or bias)
+};
+
+// Per-width running statistics of one BN: [rows, channels] each.
+struct BnStats {
+  int rows = 1, channels = 0;
+  std::vector<float> mean, var;
+};
+
+enum class BnMode {
+  kTrain,      // batch statistics; saves activations for Backward; updates running stats
+  kInference,  // running statistics of the block's width row
+  kCalibrate,  // batch statistics; accumulates them for EndCalibration (no Backward)
+};
+
+class Supernet {
+ public:
+  // He-initialised convs and fc, identity BN; deterministic in `seed`. The architecture must
+  // use basic blocks (UNIMPLEMENTED otherwise, reported by Create).
+  static absl::StatusOr<std::unique_ptr<Supernet>> Create(const ArchSpec& arch, uint64_t seed);
+  ~Supernet();
+
+  const ConfigSpace& space() const { return space_; }
+  std::vector<Param>& params() { return params_; }
+  const std::vector<Param>& params() const { return params_; }
+  Param* FindParam(const std::string& name);
+  std::map<std::string, BnStats>& bn_stats() { return bn_stats_; }
+  const std::map<std::string, BnStats>& bn_stats() const { return bn_stats_; }
+
+  // Runs `n` images under `config`; returns logits [n, classes], valid until the next call.
+  const float* Forward(const Config& config, const float* images, int n, BnMode mode);
+  // Backward of the last kTrain Forward: accumulates parameter gradients.
+  void Backward(const float* diff_logits);
+  void ZeroGrad();
+
+  // Exact BN statistics: BeginCalibration, any number of kCalibrate forwards, EndCalibration
+  // writes mean = E[batch mean], var = E[batch var + batch mean^2] - mean^2 into each row
+  // that was seen (other rows are kept).
+  void BeginCalibration();
+  void EndCalibration();
+
+  // Sorts every block's inner channels by importance (L1 norm of conv1's filters, descending)
+  // and permutes conv1 rows, bn1 gamma/beta/statistics, conv2 input channels and their
+  // momentum buffers consistently, so width prefixes keep the most important channels. The
+  // function computed by the full network is unchanged.
+  void SortChannelsByImportance();
+
+  // Copies the weights and BN statistics into a Model (model.h names and shapes).
+  std::shared_ptr<Model> ExportModel(ModelMeta meta) const;
+
+  // Momentum of the BN running statistics during training (PyTorch's default).
+  static constexpr float kRunningMomentum = 0.1f;
+
+ private:
+  struct Graph;  // layers and buffers per (block, width, batch) (supernet.cc)
+  explicit Supernet(const ArchSpec& arch);
+  void RunBn(BatchNorm& bn, const std::string& name, int row, int channels, const float* src,
+             float* dst, float* mean, float* var, BnMode mode);
+
+  ConfigSpace space_;
+  std::vector<Param> params_;
+  std::map<std::string, int> param_index_;
+  std::map<std::string, BnStats> bn_stats_;
+  std::unique_ptr<Graph> graph_;
+};
+
+}  // namespace adaspring::engine::train
+
+#endif  // ADASPRING_ENGINE_TRAIN_SUPERNET_H_
