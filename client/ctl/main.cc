@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "demo/demo.h"
 
 namespace adaspring::ctl {
 namespace {
@@ -186,6 +187,34 @@ int Main(int argc, char** argv) {
   override_set->callback([&] { rc = CmdOverrideSet(g, oo); });
   auto* override_clear = override_cmd->add_subcommand("clear", "Remove every override");
   override_clear->callback([&] { rc = CmdOverrideClear(g); });
+
+  DemoOptions demo_opts;
+  auto* demo = app.add_subcommand(
+      "demo",
+      "Start adaspringd with the bundled model, run three apps on Fashion-MNIST test images "
+      "while a context scenario plays (memory squeeze, battery drop, heat, CPU load), once per "
+      "policy, and write requests.csv, summary.json and plot.png");
+  demo->add_option("--duration", demo_opts.duration_s, "Seconds for all policies together")
+      ->type_name("S")
+      ->check(CLI::PositiveNumber);
+  demo->add_option("--out", demo_opts.out_dir, "Output directory (default demo-out)")
+      ->type_name("DIR");
+  demo->add_option("--scenario", demo_opts.scenario, "Scenario CSV (default: the bundled one)")
+      ->type_name("FILE");
+  demo->add_option("--daemon", demo_opts.daemon,
+                   "adaspringd binary (default: next to adaspringctl, else in PATH)")
+      ->type_name("FILE");
+  demo->add_option("--models-dir", demo_opts.models_dir, "Models (default: the bundled ones)")
+      ->type_name("DIR");
+  demo->add_option("--data-dir", demo_opts.data_dir,
+                   "Fashion-MNIST directory (default /usr/share/datasets/fashion-mnist)")
+      ->type_name("DIR");
+  demo->add_option("--policies", demo_opts.policies,
+                   "Policies to run: adaptive, static_full, static_compressed (default all)")
+      ->type_name("LIST")
+      ->delimiter(',');
+  demo->add_flag("--quiet", demo_opts.quiet, "No live view");
+  demo->callback([&] { rc = CmdDemo(g, demo_opts); });
 
   if (argc < 2) {
     std::cout << app.help();
