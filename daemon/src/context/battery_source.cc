@@ -1,0 +1,77 @@
+#include "context/battery_source.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "context/parse.h"
+
+namespace adaspring::context {
+
+BatterySource::BatterySource(std::shared_ptr<FileSystem> fs) : fs_(std::move(fs)) {}
+
+SourceStatus BatterySource::Sample(SteadyTime, Readings* out) {
+  constexpr char kSupplies[] = "/sys/class/power_supply";
+  absl::StatusOr<std::vector<std::string>> entries = fs_->ListDirectory(kSupplies);
+  if (absl::IsNotFound(entries.status()))
+    return MakeStatus(name(), SourceState::kAbsent, "no /sys/class/power_supply");
+  if (!entries.ok())
+    return MakeStatus(name(), SourceState::kDegraded, std::string(entries.status().message()));
+
+  SourceStatus status = MakeStatus(name(), SourceState::kAvailable);
+  double capacity_sum = 0;
+  int batteries = 0;
+  bool have_ac_supply = false;
+  bool ac_online = false;
+  bool charging = false;
+  for (const std::string& entry : *entries) {
+    const std::string dir = absl::StrCat(kSupplies, "/", entry);
+    absl::StatusOr<std::string> type = ReadAttribute(*fs_, dir + "/type");
+    if (absl::IsNotFound(type.status())) continue;  // unplugged
+    if (!type.ok())
+      return MakeStatus(name(), SourceState::kDegraded, std::string(type.status().message()));
+    if (*type == "Battery") {
+      absl::StatusOr<std::string> scope = ReadAttribute(*fs_, dir + "/scope");
+      if (scope.ok() && *scope == "Device") continue;
+      absl::StatusOr<double> percent = ReadDouble(*fs_, dir + "/capacity");
+      if (absl::IsNotFound(percent.status())) {
+        absl::StatusOr<double> now = ReadDouble(*fs_, dir + "/energy_now");
+        absl::StatusOr<double> full = ReadDouble(*fs_, dir + "/energy_full");
+        if (now.ok() && full.ok() && *full > 0) percent = 100 * *now / *full;
+      }
+      if (!percent.ok())
+        return MakeStatus(name(), SourceState::kDegraded, std::string(percent.status().message()));
+      if (*percent < 0 || *percent > 100)
+        return MakeStatus(name(), SourceState::kDegraded,
+                          absl::StrCat(dir, "/capacity: implausible ", *percent, " %"));
+      absl::StatusOr<std::string> state = ReadAttribute(*fs_, dir + "/status");
+      const std::string state_text = state.ok() ? *state : "Unknown";
+      if (state_text == "Charging" || state_text == "Full") charging = true;
+      capacity_sum += *percent;
+      ++batteries;
+      status.values.emplace_back(entry, absl::StrFormat("%.0f %% %s", *percent, state_text));
+    } else if (*type == "Mains" || type->rfind("USB", 0) == 0 || *type == "Wireless") {
+      have_ac_supply = true;
+      absl::StatusOr<int64_t> online = ReadInt64(*fs_, dir + "/online");
+      if (online.ok() && *online == 1) ac_online = true;
+      status.values.emplace_back(
+          entry, absl::StrCat(*type, online.ok() ? (*online ? " online" : " offline") : " ?"));
+    }
+  }
+  if (batteries == 0) {
+    out->sensed.on_ac = true;
+    return MakeStatus(name(), SourceState::kAbsent,
+                      have_ac_supply ? "no battery (mains only)" : "no battery");
+  }
+  const bool on_ac = have_ac_supply ? ac_online : charging;
+  out->has_battery = true;
+  out->sensed.battery_percent = capacity_sum / batteries;
+  out->sensed.on_ac = on_ac;
+  status.values.emplace_back("on_ac", on_ac ? "yes" : "no");
+  return status;
+}
+
+}  // namespace adaspring::context

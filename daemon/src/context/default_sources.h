@@ -1,0 +1,32 @@
+// The standard set of context sources, in the order they are sampled and reported.
+#ifndef ADASPRING_DAEMON_CONTEXT_DEFAULT_SOURCES_H_
+#define ADASPRING_DAEMON_CONTEXT_DEFAULT_SOURCES_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "context/file_system.h"
+#include "context/snapshot.h"
+#include "context/source.h"
+
+namespace adaspring::context {
+
+struct SourceOptions {
+  // A second cgroup to watch besides the daemon's own (e.g. "/apps.slice", where the client
+  // apps run); empty for none.
+  std::string extra_cgroup;
+};
+
+// rapl, hwmon, thermal, cgroup[, cgroup:<extra>], meminfo, psi, cpu, cpufreq, battery.
+// RAPL comes before hwmon so that package power wins when both exist.
+std::vector<std::shared_ptr<Source>> MakeDefaultSources(std::shared_ptr<FileSystem> fs,
+                                                        const SourceOptions& options = {});
+
+// Samples each source once at `now`, in order, on the calling thread (no time limit; the
+// monitor uses a worker instead) and combines the readings, statuses in source order.
+ContextSnapshot SampleSources(const std::vector<std::shared_ptr<Source>>& sources, SteadyTime now);
+
+}  // namespace adaspring::context
+
+#endif  // ADASPRING_DAEMON_CONTEXT_DEFAULT_SOURCES_H_

@@ -1,0 +1,58 @@
+// The one interface through which context sensing touches sysfs, procfs and cgroupfs
+// (leveldb's Env habit, STYLE.md habit 2). Production uses RealFileSystem (optionally rooted at
+// a fake tree), tests add FaultyFileSystem on top to inject errors.
+#ifndef ADASPRING_DAEMON_CONTEXT_FILE_SYSTEM_H_
+#define ADASPRING_DAEMON_CONTEXT_FILE_SYSTEM_H_
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace adaspring::context {
+
+// Paths are absolute as on a real machine ("/proc/meminfo"); an implementation may map them
+// under a root prefix. Errors carry the path and the errno (see errno_status.h).
+//
+// Thread safety: implementations must be safe for concurrent calls; the monitor reads from a
+// worker thread while the probe or tests may read from others.
+//
+// Blocking: reads of sysfs/procfs files are normally fast, but a driver can stall. Callers
+// that must not block (the event loop) run reads on a worker thread with a time limit; see
+// ContextMonitor. Implementations therefore need no timeout of their own.
+class FileSystem {
+ public:
+  // Upper bound for ReadFile: every file sensing reads is a small text attribute.
+  static constexpr size_t kMaxReadBytes = 64 * 1024;
+  // EINTR is retried this many times before the error is returned.
+  static constexpr int kMaxInterruptRetries = 4;
+
+  virtual ~FileSystem() = default;
+
+  // Whole content of a small file (at most kMaxReadBytes; longer files are cut, which no
+  // attribute we read reaches). Retries EINTR in this one place.
+  absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+  // Names of the entries of a directory (without "." and ".."), sorted. NOT_FOUND when absent.
+  virtual absl::StatusOr<std::vector<std::string>> ListDirectory(const std::string& path) = 0;
+
+  // True when the path exists (file, directory or symlink target).
+  virtual bool Exists(const std::string& path) = 0;
+
+  // Opens a PSI file O_RDWR|O_NONBLOCK|O_CLOEXEC and writes `trigger` (e.g.
+  // "some 150000 1000000") to it. On success the caller owns the returned fd, which becomes
+  // POLLPRI-readable whenever the trigger's threshold is crossed. Errors: PERMISSION_DENIED,
+  // INVALID_ARGUMENT (kernel rejected the trigger), UNIMPLEMENTED (EOPNOTSUPP), NOT_FOUND.
+  virtual absl::StatusOr<int> OpenPsiTrigger(const std::string& path,
+                                             const std::string& trigger) = 0;
+
+ protected:
+  // One read attempt; may return an EINTR status, which ReadFile retries.
+  virtual absl::StatusOr<std::string> ReadFileOnce(const std::string& path) = 0;
+};
+
+}  // namespace adaspring::context
+
+#endif  // ADASPRING_DAEMON_CONTEXT_FILE_SYSTEM_H_
