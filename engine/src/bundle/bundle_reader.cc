@@ -129,8 +129,9 @@ absl::StatusOr<std::shared_ptr<const Model>> ParseBundle(std::string_view bytes,
   if (!bytes.empty()) {
     auto* p = static_cast<uint8_t*>(::operator new(bytes.size(), kAlign));
     std::memcpy(p, bytes.data(), bytes.size());
-    buffer = std::shared_ptr<const void>(
-        p, [kAlign](const void* q) { ::operator delete(const_cast<void*>(q), kAlign); });
+    buffer = std::shared_ptr<const void>(p, [](const void* q) {
+      ::operator delete (const_cast<void*>(q), std::align_val_t{kBundleAlignment});
+    });
     data = p;
   }
   auto model = bundle_internal::DecodeBundle(data, bytes.size(), name, std::move(buffer));
