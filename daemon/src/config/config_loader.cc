@@ -30,16 +30,19 @@ class Problems {
     }
   }
   void Add(const std::string& key, const std::string& message) {
+    reported_[key] = true;
     auto it = positions_.find(key);
     lines_.push_back(absl::StrCat(it != positions_.end() ? it->second : origin_, ": ", message));
   }
   bool empty() const { return lines_.empty(); }
+  bool Reported(const std::string& key) const { return reported_.count(key) > 0; }
   absl::Status ToStatus() const { return absl::InvalidArgumentError(absl::StrJoin(lines_, "\n")); }
 
  private:
   std::string origin_;
   std::map<std::string, std::string> positions_;
   std::vector<std::string> lines_;
+  std::map<std::string, bool> reported_;
 };
 
 const char* TypeName(const toml::node& node) {
@@ -68,6 +71,7 @@ const char* TypeName(const toml::node& node) {
 }
 
 std::string NodeText(const toml::node& node) {
+  if (node.is_string()) return config_internal::TomlString(node.as_string()->get());
   std::ostringstream os;
   node.visit([&os](const auto& n) { os << n; });
   std::string text = os.str();
@@ -179,7 +183,8 @@ void ReadTable(const std::string& table, const toml::table& entries, DaemonConfi
 
 void AddValueProblems(const DaemonConfig& config, Problems* problems) {
   for (const config_internal::Problem& p : config_internal::CheckValues(config)) {
-    problems->Add(p.key, p.message);
+    // A key whose value could not be read keeps its default: do not report it twice.
+    if (!problems->Reported(p.key)) problems->Add(p.key, p.message);
   }
 }
 
@@ -203,7 +208,6 @@ absl::StatusOr<DaemonConfig> ParseConfig(const std::string& toml_text, const std
   Problems problems(origin);
   std::map<std::string, bool> seen;
   ReadTable("", doc, &config, &seen, &problems);
-  if (!problems.empty()) return problems.ToStatus();
 
   // Sockets not named in the file live in the runtime directory the file chose.
   if (seen.count("runtime_dir")) {
