@@ -2,14 +2,20 @@
 
 namespace adaspring::engine::search {
 
-bool ParetoArchive::Insert(const FrontierPoint& p, int tag) {
-  const ConfigCost& c = p.cost;
+bool ParetoArchive::Covered(const ConfigCost& c) const {
   const int n = size();
   for (int i = 0; i < n; ++i) {
     if (lat_[i] <= c.latency_us && mem_[i] <= c.memory_bytes && energy_[i] <= c.energy_uj &&
         acc_[i] >= c.accuracy - epsilon_)
-      return false;  // covered (includes exact duplicates)
+      return true;  // includes exact duplicates
   }
+  return false;
+}
+
+bool ParetoArchive::Insert(const FrontierPoint& p, int tag) {
+  const ConfigCost& c = p.cost;
+  const int n = size();
+  if (Covered(c)) return false;
   int w = 0;
   for (int i = 0; i < n; ++i) {
     const bool dominated = c.latency_us <= lat_[i] && c.memory_bytes <= mem_[i] &&

@@ -22,6 +22,10 @@ class ParetoArchive {
   // True when the point was added. `tag` is carried along (e.g. "explored").
   bool Insert(const FrontierPoint& point, int tag = 0);
 
+  // Whether an archived point covers `cost` (see Insert). With a lower bound of the memory in
+  // `cost`, true still means the exact point is covered.
+  bool Covered(const ConfigCost& cost) const;
+
   int size() const { return static_cast<int>(points_.size()); }
   const FrontierPoint& point(int i) const { return points_[i]; }
   int tag(int i) const { return tags_[i]; }

@@ -35,8 +35,8 @@ struct DenseTable {
 
 class CostModelImpl final : public CostModel {
  public:
-  CostModelImpl(std::shared_ptr<const Model> model, CostModelOptions options,
-                AccuracyFn accuracy, bool accuracy_fitted, bool fixed_table)
+  CostModelImpl(std::shared_ptr<const Model> model, CostModelOptions options, AccuracyFn accuracy,
+                bool accuracy_fitted, bool fixed_table)
       : model_(std::move(model)),
         options_(std::move(options)),
         index_(model_->space()),
@@ -119,6 +119,8 @@ class CostModelImpl final : public CostModel {
     return cost;
   }
 
+  double PredictAccuracy(const Config& config) const override { return accuracy_(config); }
+
   double PredictRawLatencyUs(const Config& config) const override {
     return RawLatency(*dense(), config, nullptr);
   }
@@ -131,10 +133,10 @@ class CostModelImpl final : public CostModel {
       return absl::FailedPreconditionError(
           "cost model built from a fixed table that lacks some layer variants");
     }
-    const std::string path = options_.state_dir.empty()
-                                 ? std::string()
-                                 : LatencyTablePath(options_.state_dir, cpu_model_,
-                                                    options_.threads);
+    const std::string path =
+        options_.state_dir.empty()
+            ? std::string()
+            : LatencyTablePath(options_.state_dir, cpu_model_, options_.threads);
     if (!force && !path.empty() && !profiled()) {
       // Another process (or an earlier run) may have profiled this device meanwhile.
       auto cached = LoadLatencyTable(path);
@@ -150,8 +152,8 @@ class CostModelImpl final : public CostModel {
       for (int v = 0; v < index_.num_variants(); ++v)
         wanted[v] = !current.rows.count(index_.key(v));
     }
-    auto out = search::ProfileVariants(model_, index_, options_.threads, options_.profile_reps,
-                                       wanted);
+    auto out =
+        search::ProfileVariants(model_, index_, options_.threads, options_.profile_reps, wanted);
     if (!out.ok()) return out.status();
     for (auto& [k, row] : out->rows) current.rows[k] = row;
     if (out->fitted) {
@@ -179,8 +181,8 @@ class CostModelImpl final : public CostModel {
 
   absl::Status LoadCache() {
     if (options_.state_dir.empty()) return absl::OkStatus();
-    auto cached = LoadLatencyTable(LatencyTablePath(options_.state_dir, cpu_model_,
-                                                    options_.threads));
+    auto cached =
+        LoadLatencyTable(LatencyTablePath(options_.state_dir, cpu_model_, options_.threads));
     if (cached.ok() && Matches(*cached)) SetTable(std::move(*cached));
     return absl::OkStatus();  // a missing or damaged cache only means profiling again
   }
@@ -236,8 +238,7 @@ class CostModelImpl final : public CostModel {
   std::atomic<double> measured_power_w_{0};
 };
 
-absl::Status CheckArgs(const std::shared_ptr<const Model>& model,
-                       const CostModelOptions& options) {
+absl::Status CheckArgs(const std::shared_ptr<const Model>& model, const CostModelOptions& options) {
   if (!model) return absl::InvalidArgumentError("cost model: model is null");
   if (options.threads < 1)
     return absl::InvalidArgumentError(

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "adaspring/engine/search.h"
 #include "search/archive.h"
+#include "search/weight_model.h"
 
 namespace adaspring::engine {
 namespace {
@@ -73,32 +74,49 @@ absl::StatusOr<Frontier> Frontier::Compute(const CostModel& cost) {
   return Compute(cost, FrontierOptions{});
 }
 
-absl::StatusOr<Frontier> Frontier::Compute(const CostModel& cost,
-                                           const FrontierOptions& options) {
+absl::StatusOr<Frontier> Frontier::Compute(const CostModel& cost, const FrontierOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   const ConfigSpace& space = cost.model().space();
   search::ParetoArchive archive(std::max(0.0, options.accuracy_epsilon));
   FrontierStats stats;
   const double correction = cost.correction();
-  std::vector<double> raw;
+
+  // Cheap costs first (latency, energy, accuracy exact; memory = weight bytes only, a lower
+  // bound): a point an archived one covers even at its lower bound is covered exactly too, so
+  // the exact memory (PredictStats, tens of microseconds) is computed only for the rest.
+  const search::WeightModel weights(cost.model());
+  const double power = cost.power_w();
+  auto fast = [&](const Config& c) {
+    ConfigCost k;
+    k.latency_us = cost.PredictRawLatencyUs(c) * correction;
+    k.energy_uj = k.latency_us * power;
+    k.accuracy = cost.PredictAccuracy(c);
+    k.memory_bytes = weights.WeightBytes(c);
+    return k;
+  };
+  auto consider = [&](const Config& c, const ConfigCost& lower, int tag) {
+    if (archive.Covered(lower)) return;
+    ++stats.exact_evaluations;
+    archive.Insert(FrontierPoint{c, cost.Predict(c)}, tag);
+  };
 
   if (!options.force_local_search && space.CanonicalCount() <= options.exhaustive_max_configs) {
     stats.exhaustive = true;
-    // Collect, sort by accuracy, then insert: insertion in that order rarely removes points.
+    // Collect, sort by accuracy, then insert: in that order few points are ever removed.
     std::vector<FrontierPoint> all;
     space.Enumerate([&](const Config& c) {
-      all.push_back(FrontierPoint{c, cost.Predict(c)});
+      all.push_back(FrontierPoint{c, fast(c)});
       return true;
     });
     stats.evaluations = static_cast<int64_t>(all.size());
     SortByAccuracy(all);
-    for (const FrontierPoint& p : all) archive.Insert(p);
+    for (const FrontierPoint& p : all) consider(p.config, p.cost, 0);
   } else {
     std::unordered_set<uint64_t> visited;
     auto evaluate = [&](const Config& c) {
       if (!visited.insert(space.ToId(c)).second) return;
       ++stats.evaluations;
-      archive.Insert(FrontierPoint{c, cost.Predict(c)}, kUnexplored);
+      consider(c, fast(c), kUnexplored);
     };
     for (const Config& c : UniformSeeds(space)) evaluate(c);
     std::mt19937_64 rng(options.seed);

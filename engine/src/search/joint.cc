@@ -138,9 +138,8 @@ struct Greedy {
     // Fill: each app (highest priority first) to its most accurate point that still fits.
     std::vector<int> order(apps->size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
-    std::stable_sort(order.begin(), order.end(), [&](int x, int y) {
-      return (*demands)[x].priority > (*demands)[y].priority;
-    });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int x, int y) { return (*demands)[x].priority > (*demands)[y].priority; });
     for (int round = 0; round < 2; ++round) {
       for (int i : order) {
         AppState& a = (*apps)[i];
@@ -284,7 +283,8 @@ JointResult JointSearch(const std::vector<AppDemand>& demands, const DeviceBudge
     // Report the most used resource when some app could still have gone higher.
     bool capped = false;
     for (const AppState& a : apps)
-      if (!a.pinned && !a.candidates.empty() && a.choice + 1 < static_cast<int>(a.candidates.size()))
+      if (!a.pinned && !a.candidates.empty() &&
+          a.choice + 1 < static_cast<int>(a.candidates.size()))
         capped = true;
     if (capped && g.Binding() >= 0) result.binding = kResourceNames[g.Binding()];
   }

@@ -75,8 +75,8 @@ std::string CpuModelName(const std::string& cpuinfo_path) {
 
 std::string LatencyTablePath(const std::string& state_dir, const std::string& cpu_model,
                              int threads) {
-  return absl::StrFormat("%s/latency-%016x-%s-t%d.txt", state_dir,
-                         Fnv1a(cpu_model), ADASPRING_VERSION, threads);
+  return absl::StrFormat("%s/latency-%016x-%s-t%d.txt", state_dir, Fnv1a(cpu_model),
+                         ADASPRING_VERSION, threads);
 }
 
 absl::Status SaveLatencyTable(const LatencyTable& table, const std::string& path) {
@@ -159,8 +159,7 @@ absl::StatusOr<LatencyTable> LoadLatencyTable(const std::string& path) {
       if (b == std::string::npos) return bad("row needs: us primitives key");
       LatencyTable::Row row;
       if (!absl::SimpleAtod(rest.substr(0, a), &row.us) || !(row.us >= 0) ||
-          !absl::SimpleAtoi(rest.substr(a + 1, b - a - 1), &row.primitives) ||
-          row.primitives < 0)
+          !absl::SimpleAtoi(rest.substr(a + 1, b - a - 1), &row.primitives) || row.primitives < 0)
         return bad("bad row numbers");
       t.rows[rest.substr(b + 1)] = row;
     } else {

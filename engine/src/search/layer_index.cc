@@ -8,7 +8,9 @@
 namespace adaspring::engine::search {
 namespace {
 
-int ConvOut(int size, int kernel, int stride) { return (size + 2 * (kernel / 2) - kernel) / stride + 1; }
+int ConvOut(int size, int kernel, int stride) {
+  return (size + 2 * (kernel / 2) - kernel) / stride + 1;
+}
 
 const char* PrecisionName(Precision p) { return p == Precision::kInt8 ? "int8" : "f32"; }
 
@@ -82,15 +84,15 @@ LayerIndex::LayerIndex(const ConfigSpace& space) {
                                   c.name.compare(c.name.size() - 7, 7, ".expand") == 0;
             AddConv(c, in, out, at_input ? h * w : oh * ow, divisor, &macs, &convs);
           }
-          if (b.has_downsample) AddConv(b.downsample, b.in_channels, b.out_channels, oh * ow, 1,
-                                        &macs, &convs);
-          std::string key = absl::StrCat(
-              b.kind == BlockKind::kBasic ? "basic" : "inverted", " in=", b.in_channels,
-              " out=", b.out_channels, " s=", b.stride, " hw=", h, "x", w, " inner=", inner,
-              "/", b.max_inner, " rank=", divisor, " act=",
-              arch.activation == Activation::kRelu ? "relu" : "relu6",
-              " res=", b.residual ? 1 : 0, " ds=", b.has_downsample ? 1 : 0, " p=",
-              PrecisionName(static_cast<Precision>(p)));
+          if (b.has_downsample)
+            AddConv(b.downsample, b.in_channels, b.out_channels, oh * ow, 1, &macs, &convs);
+          std::string key =
+              absl::StrCat(b.kind == BlockKind::kBasic ? "basic" : "inverted",
+                           " in=", b.in_channels, " out=", b.out_channels, " s=", b.stride,
+                           " hw=", h, "x", w, " inner=", inner, "/", b.max_inner, " rank=", divisor,
+                           " act=", arch.activation == Activation::kRelu ? "relu" : "relu6",
+                           " res=", b.residual ? 1 : 0, " ds=", b.has_downsample ? 1 : 0,
+                           " p=", PrecisionName(static_cast<Precision>(p)));
           slots[(p * nw + wi) * b.rank_choices + ri] = slot(std::move(key), macs, convs);
         }
       }
@@ -101,8 +103,8 @@ LayerIndex::LayerIndex(const ConfigSpace& space) {
   }
   // Fixed part: stem (+ pooling), head conv, global pooling and classifier.
   for (int p = 0; p < 2; ++p) {
-    int64_t macs = static_cast<int64_t>(stem_h) * stem_w * arch.in_channels *
-                   arch.stem_kernel * arch.stem_kernel * arch.stem_channels;
+    int64_t macs = static_cast<int64_t>(stem_h) * stem_w * arch.in_channels * arch.stem_kernel *
+                   arch.stem_kernel * arch.stem_channels;
     int convs = 1;
     if (net.has_head_conv) {
       macs += static_cast<int64_t>(h) * w * net.head.in_channels * net.head.out_channels;
@@ -111,12 +113,12 @@ LayerIndex::LayerIndex(const ConfigSpace& space) {
     macs += static_cast<int64_t>(net.fc_in) * net.num_classes;
     ++convs;
     std::string key = absl::StrCat(
-        "fixed in=", arch.in_channels, "x", arch.in_height, "x", arch.in_width, " stem=",
-        arch.stem_channels, "k", arch.stem_kernel, "s", arch.stem_stride,
+        "fixed in=", arch.in_channels, "x", arch.in_height, "x", arch.in_width,
+        " stem=", arch.stem_channels, "k", arch.stem_kernel, "s", arch.stem_stride,
         arch.stem_max_pool ? "+pool" : "", " head=", net.has_head_conv ? net.head.out_channels : 0,
-        " last=", net.fc_in, "@", h, "x", w, " classes=", net.num_classes, " act=",
-        arch.activation == Activation::kRelu ? "relu" : "relu6", " p=",
-        PrecisionName(static_cast<Precision>(p)));
+        " last=", net.fc_in, "@", h, "x", w, " classes=", net.num_classes,
+        " act=", arch.activation == Activation::kRelu ? "relu" : "relu6",
+        " p=", PrecisionName(static_cast<Precision>(p)));
     fixed_slots_[p] = slot(std::move(key), macs, convs);
   }
 }

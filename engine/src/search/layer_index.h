@@ -30,8 +30,7 @@ class LayerIndex {
   int convs(int variant) const { return convs_[variant]; }
 
   int BlockVariant(int block, int width_idx, int rank_idx, Precision p) const {
-    return block_slots_[block][(static_cast<int>(p) * widths_[block] + width_idx) *
-                                   ranks_[block] +
+    return block_slots_[block][(static_cast<int>(p) * widths_[block] + width_idx) * ranks_[block] +
                                rank_idx];
   }
   int FixedVariant(Precision p) const { return fixed_slots_[static_cast<int>(p)]; }

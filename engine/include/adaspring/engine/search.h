@@ -29,11 +29,11 @@
 namespace adaspring::engine {
 
 struct ConfigCost {
-  double latency_us = 0;        // batch-1, predicted, after online correction
-  int64_t memory_bytes = 0;     // weight_bytes + arena_bytes(1)
-  double energy_uj = 0;         // per inference
-  bool energy_estimated = true; // false only when derived from a measured power source
-  double accuracy = 0;          // fraction, predicted
+  double latency_us = 0;         // batch-1, predicted, after online correction
+  int64_t memory_bytes = 0;      // weight_bytes + arena_bytes(1)
+  double energy_uj = 0;          // per inference
+  bool energy_estimated = true;  // false only when derived from a measured power source
+  double accuracy = 0;           // fraction, predicted
   int64_t macs = 0;
   // false while the latency comes from the analytic fallback (no profile of this device yet,
   // or a layer variant missing from the table): use it for ranking only.
@@ -88,8 +88,8 @@ std::string LatencyTablePath(const std::string& state_dir, const std::string& cp
 double EstimatedCoreWatts();
 
 struct CostModelOptions {
-  int threads = 1;               // threads a run uses (the profile is keyed by it)
-  std::string state_dir;         // where profiles are cached ("" = no caching)
+  int threads = 1;        // threads a run uses (the profile is keyed by it)
+  std::string state_dir;  // where profiles are cached ("" = no caching)
   // Measured package power while inferring, watts; 0 = no power meter (energy estimated from
   // CPU time x kEstimatedCoreWatts).
   double measured_power_w = 0;
@@ -133,8 +133,11 @@ class CostModel {
   virtual const Model& model() const = 0;
 
   // Additions (search engineer):
-  // Latency before the online correction (what the table predicts).
+  // Latency before the online correction (what the table predicts). Sub-microsecond.
   virtual double PredictRawLatencyUs(const Config& config) const = 0;
+  // Predicted accuracy alone (Predict also computes the exact memory, which costs tens of
+  // microseconds; searches use this and compute memory only where it matters).
+  virtual double PredictAccuracy(const Config& config) const = 0;
   // Power used for energy (measured when set, else threads x EstimatedCoreWatts()), and
   // whether energy is estimated. energy_uj = latency_us x power_w.
   virtual double power_w() const = 0;
@@ -156,7 +159,7 @@ struct AppConstraints {
   int64_t memory_cap_bytes = 0;  // 0 = none
   double energy_budget_uj = 0;   // per inference; 0 = none
   double min_accuracy = 0;
-  bool prefer_energy = false;    // energy saver: cheapest config meeting min_accuracy
+  bool prefer_energy = false;  // energy saver: cheapest config meeting min_accuracy
 };
 
 struct SearchResult {
@@ -186,7 +189,8 @@ struct FrontierOptions {
 
 struct FrontierStats {
   bool exhaustive = false;
-  int64_t evaluations = 0;
+  int64_t evaluations = 0;        // configurations costed
+  int64_t exact_evaluations = 0;  // of which needed the exact memory (PredictStats)
   double compute_ms = 0;
 };
 
@@ -226,8 +230,8 @@ struct AppDemand {
   std::string app;
   const Frontier* frontier = nullptr;
   const CostModel* cost = nullptr;
-  double priority = 10;        // weight of accuracy in the objective
-  double rate_hz = 1;          // requests per second (CPU time = rate x latency)
+  double priority = 10;  // weight of accuracy in the objective
+  double rate_hz = 1;    // requests per second (CPU time = rate x latency)
   AppConstraints constraints;
   std::optional<Config> current;  // for hysteresis
   // Seconds since this app last switched configuration (cool-down); infinity = never.
