@@ -21,14 +21,35 @@
 
 namespace adaspring::engine {
 
+// Batch-norm epsilon used when folding and by the reference (the trainer must use the same).
+inline constexpr float kBnEpsilon = 1e-5f;
+// Largest batch a Variant runs.
+inline constexpr int kMaxBatch = 256;
+
 struct VariantStats {
   int64_t macs = 0;          // multiply-accumulates per image
   int64_t params = 0;        // weights + biases actually used
   int64_t weight_bytes = 0;  // packed weights, scales and biases held by the variant
   int64_t arena_bytes = 0;   // activation arena for batch 1
+  // weight_bytes counts the dense elements (f32: 4 B; int8: 1 B + 4 B bias + 4 B scale per
+  // output channel), so it can be predicted exactly; oneDNN's packed layouts may pad channels
+  // to the ISA's block (Variant::PackedWeightBytes() reports the real allocation). The arena
+  // holds activations only: oneDNN's own scratchpad is library-managed (per thread) and not
+  // included.
+
+  bool operator==(const VariantStats&) const = default;
 };
 
-class Workspace;  // per-thread scratch: activation arena, oneDNN stream (variant.cc)
+// Per-thread scratch for running variants: the activation arena (grow-only, 64-byte aligned),
+// a oneDNN stream and the bound memory objects of the last few (variant, batch) pairs, so a
+// steady state of runs allocates nothing. Not thread-safe: one workspace per running thread.
+// Runs set the calling thread's OpenMP thread count (omp_set_num_threads) to threads().
+class Workspace {
+ public:
+  virtual ~Workspace() = default;
+  virtual int threads() const = 0;
+  virtual int64_t arena_bytes() const = 0;  // currently allocated
+};
 
 // Creates a workspace whose runs use `threads` OpenMP threads (0 = all cores).
 std::unique_ptr<Workspace> NewWorkspace(int threads);
@@ -54,16 +75,27 @@ class Variant {
   virtual std::vector<std::string> LayerNames() const = 0;
   virtual absl::StatusOr<std::vector<double>> TimeLayersAlone(int batch, int reps,
                                                               Workspace* ws) const = 0;
+  // Bytes actually allocated for packed weights, biases and scales (layers shared with other
+  // variants are counted in full).
+  virtual int64_t PackedWeightBytes() const = 0;
+  // Number of oneDNN layers (primitives) run per batch.
+  virtual int num_layers() const = 0;
 };
 
 struct EvolverOptions {
-  int64_t cache_bytes = 256ll << 20;  // LRU bound on built variants (weight bytes)
+  int64_t cache_bytes = 256ll << 20;  // LRU bound on built variants (packed weight bytes)
+  // OpenMP threads the batch-1 primitives are created for at Evolve() (0 = all cores). oneDNN
+  // fixes a primitive's thread count at creation, so a Workspace with another thread count
+  // creates its own primitives on its first run (once, under a lock).
+  int threads = 0;
 };
 
 struct EvolverStats {
   uint64_t builds = 0, cache_hits = 0, reused_layers = 0, built_layers = 0;
   int64_t cache_bytes = 0;
   int cached_variants = 0;
+  uint64_t svd_computed = 0;   // (conv, width) SVDs computed so far (each once)
+  bool self_calibrated = false;  // int8 scales came from the synthetic-input calibration
 };
 
 // Builds variants of one model. Layers whose slice of the configuration matches a previously
@@ -76,7 +108,14 @@ class Evolver {
   virtual absl::StatusOr<std::shared_ptr<const Variant>> Evolve(const Config& config) = 0;
   virtual EvolverStats stats() const = 0;
   virtual const Model& model() const = 0;
+  // Drops the cached variants and the shared-layer index (variants still held by callers stay
+  // valid). The per-(conv, width) SVD cache is kept: it is a pure function of the model.
   virtual void ClearCache() = 0;
+  // Computes every SVD any configuration can need (otherwise done lazily on first use), so
+  // that later evolutions only slice. Returns the number computed.
+  virtual int PrecomputeFactorisations() = 0;
+  // Activation scales in use (max |x| per quantisation point).
+  virtual const std::map<std::string, float>& activation_amax() const = 0;
 };
 
 // Memory of a configuration without building it (must equal the built variant's
@@ -87,6 +126,13 @@ VariantStats PredictStats(const Model& model, const Config& config);
 // Int8 configurations are evaluated in f32 by the reference. Writes [batch, classes] logits.
 absl::Status ReferenceForward(const Model& model, const Config& config, const float* input,
                               int batch, float* logits);
+
+// The reference of the factorised network: like ReferenceForward, but every conv with a rank
+// divisor > 1 uses W_r = U_r S_r V_r^T, the rank-r SVD truncation of its sliced, BN-folded
+// weights (plus the folded bias). A k x k conv with W_r equals the variant's k x k conv to r
+// channels followed by the 1 x 1 conv, so variants with low rank are compared against this.
+absl::Status ReferenceForwardLowRank(const Model& model, const Config& config,
+                                     const float* input, int batch, float* logits);
 
 // int8 calibration: runs the f32 reference/variant on `images` under `configs` and returns
 // max |activation| per quantisation point (the keys of Model::activation_amax).

@@ -1,0 +1,26 @@
+#include "exec/dnnl_util.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace adaspring::engine::exec {
+
+dnnl::engine& CpuEngine() {
+  static dnnl::engine* engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);
+  return *engine;
+}
+
+int ResolveThreads(int threads) { return threads > 0 ? threads : omp_get_num_procs(); }
+
+dnnl::memory::desc ActivationMd(int batch, int c, int h, int w, dnnl::memory::data_type dt,
+                                ActLayout layout) {
+  using tag = dnnl::memory::format_tag;
+  return dnnl::memory::desc({batch, c, h, w}, dt,
+                            layout == ActLayout::kBlocked16 ? tag::nChw16c : tag::nhwc);
+}
+
+absl::Status FromDnnl(const dnnl::error& e, const std::string& what) {
+  return absl::InternalError(absl::StrCat("oneDNN error in ", what, ": ", e.what(),
+                                          " (status ", static_cast<int>(e.status), ")"));
+}
+
+}  // namespace adaspring::engine::exec

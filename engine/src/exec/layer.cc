@@ -1,0 +1,192 @@
+#include "exec/layer.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "exec/quant.h"
+
+namespace adaspring::engine::exec {
+namespace {
+
+using dt = dnnl::memory::data_type;
+using tag = dnnl::memory::format_tag;
+
+bool IsInt8(const LayerInputs& in) { return in.dst_dt != dt::f32 || in.src_dt != dt::f32; }
+
+}  // namespace
+
+BuiltLayer::BuiltLayer(const PlanLayer& layer, const LayerInputs& in) : layer_(layer), in_(in) {
+  layer_.conv = nullptr;  // the layer may outlive nothing but must not point into a NetSpec
+  in_.weights = nullptr;
+}
+
+absl::StatusOr<std::shared_ptr<BuiltLayer>> BuiltLayer::Create(const PlanLayer& layer,
+                                                               const LayerInputs& in,
+                                                               int threads) {
+  std::shared_ptr<BuiltLayer> b(new BuiltLayer(layer, in));
+  try {
+    const PlanLayer& l = b->layer_;
+    const bool weighted = l.kind == LayerKind::kConv || l.kind == LayerKind::kFc;
+    const bool int8 = l.kind == LayerKind::kFc ? in.src_dt != dt::f32 : IsInt8(in);
+    dnnl::post_ops ops;
+    std::vector<float> bias;
+    std::vector<int8_t> qweights;
+    std::vector<float> out_scales;
+    if (weighted) {
+      const DenseConv& w = *in.weights;
+      if (l.groups > 1) {
+        b->weight_dims_ = {l.groups, l.oc / l.groups, l.ic / l.groups, l.kernel, l.kernel};
+      } else {
+        b->weight_dims_ = {l.oc, l.ic, l.kernel, l.kernel};
+      }
+      bias = w.bias;
+      if (int8) {
+        // Fold the activation steps into per-channel output scales; the bias is added in the
+        // int32 accumulator domain (oneDNN 2.x: dst = scale * (acc + bias)).
+        QuantWeights q = QuantiseWeights(w);
+        qweights = std::move(q.weights);
+        out_scales.resize(l.oc);
+        for (int o = 0; o < l.oc; ++o) {
+          const float acc_step = in.src_step * q.step[o];
+          out_scales[o] = acc_step / in.dst_step;
+          if (!bias.empty()) bias[o] /= acc_step;
+        }
+        b->attr_.set_output_scales(1 << 1, out_scales);
+        b->weight_dt_ = dt::s8;
+      }
+    } else if (l.kind == LayerKind::kInputReorder) {
+      b->attr_.set_output_scales(0, {1.f / in.dst_step});
+    }
+    if (l.sum) ops.append_sum(int8 ? in.sum_step / in.dst_step : 1.f);
+    if (l.act == PostAct::kRelu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    if (l.act == PostAct::kRelu6)
+      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, 0.f, int8 ? 6.f / in.dst_step : 6.f);
+    b->attr_.set_post_ops(ops);
+
+    ScopedOmpThreads omp(threads);
+    auto exec = b->MakeExec(1, /*first=*/true);
+    if (!exec.ok()) return exec.status();
+    if (weighted) {
+      // Reorder the dense weights once into the layout the primitive chose.
+      dnnl::stream stream(CpuEngine());
+      const dnnl::memory::desc user_md(b->weight_dims_, b->weight_dt_,
+                                       l.groups > 1 ? tag::goihw : tag::oihw);
+      void* src = int8 ? static_cast<void*>(qweights.data())
+                       : static_cast<void*>(const_cast<float*>(in.weights->weights.data()));
+      dnnl::memory user(user_md, CpuEngine(), src);
+      b->weights_md_ = (*exec)->weights_md;
+      b->weights_ = dnnl::memory(b->weights_md_, CpuEngine());
+      dnnl::reorder(user, b->weights_).execute(stream, user, b->weights_);
+      b->packed_bytes_ = static_cast<int64_t>(b->weights_md_.get_size());
+      if (!bias.empty()) {
+        b->bias_ = dnnl::memory({{l.oc}, dt::f32, tag::x}, CpuEngine());
+        std::memcpy(b->bias_.get_data_handle(), bias.data(), bias.size() * sizeof(float));
+        b->packed_bytes_ += 4 * l.oc;
+      }
+      if (int8) b->packed_bytes_ += 4 * l.oc;  // output scales held by the attribute
+      stream.wait();
+      (*exec)->weights = b->weights_;
+      (*exec)->bias = b->bias_;
+    }
+    absl::MutexLock lock(&b->mu_);
+    b->execs_[{1, threads}] = std::move(*exec);
+  } catch (const dnnl::error& e) {
+    return FromDnnl(e, absl::StrCat("building layer ", layer.name));
+  }
+  return b;
+}
+
+absl::StatusOr<std::unique_ptr<BuiltLayer::Exec>> BuiltLayer::MakeExec(int batch,
+                                                                      bool first) const {
+  const PlanLayer& l = layer_;
+  auto e = std::make_unique<Exec>();
+  dnnl::engine& eng = CpuEngine();
+  const dnnl::memory::desc user_in({batch, l.ic, l.ih, l.iw}, dt::f32, tag::nchw);
+  e->src_md = l.src == kUserInput ? user_in
+                                  : ActivationMd(batch, l.ic, l.ih, l.iw, in_.src_dt, in_.layout);
+  if (l.kind == LayerKind::kFc) {
+    e->dst_md = dnnl::memory::desc({batch, l.oc}, dt::f32, tag::nc);
+  } else {
+    e->dst_md = ActivationMd(batch, l.oc, l.oh, l.ow, in_.dst_dt, in_.layout);
+  }
+  switch (l.kind) {
+    case LayerKind::kInputReorder: {
+      dnnl::reorder::primitive_desc pd(eng, e->src_md, eng, e->dst_md, attr_);
+      e->impl = pd.impl_info_str();
+      e->prim = dnnl::reorder(pd);
+      break;
+    }
+    case LayerKind::kConv: {
+      const dnnl::memory::desc w_md =
+          first ? dnnl::memory::desc(weight_dims_, weight_dt_, tag::any) : weights_md_;
+      const dnnl::memory::dims strides = {l.stride, l.stride}, pad = {l.pad, l.pad};
+      const bool has_bias = l.part != 1;
+      const dnnl::memory::desc b_md({l.oc}, dt::f32, tag::x);
+      auto d = has_bias ? dnnl::convolution_forward::desc(
+                              dnnl::prop_kind::forward_inference,
+                              dnnl::algorithm::convolution_direct, e->src_md, w_md, b_md,
+                              e->dst_md, strides, pad, pad)
+                        : dnnl::convolution_forward::desc(
+                              dnnl::prop_kind::forward_inference,
+                              dnnl::algorithm::convolution_direct, e->src_md, w_md, e->dst_md,
+                              strides, pad, pad);
+      dnnl::convolution_forward::primitive_desc pd(d, attr_, eng);
+      e->impl = pd.impl_info_str();
+      e->weights_md = pd.weights_desc();
+      e->prim = dnnl::convolution_forward(pd);
+      break;
+    }
+    case LayerKind::kFc: {
+      const dnnl::memory::desc w_md =
+          first ? dnnl::memory::desc(weight_dims_, weight_dt_, tag::any) : weights_md_;
+      const dnnl::memory::desc b_md({l.oc}, dt::f32, tag::x);
+      dnnl::inner_product_forward::desc d(dnnl::prop_kind::forward_inference, e->src_md, w_md,
+                                          b_md, e->dst_md);
+      dnnl::inner_product_forward::primitive_desc pd(d, attr_, eng);
+      e->impl = pd.impl_info_str();
+      e->weights_md = pd.weights_desc();
+      e->prim = dnnl::inner_product_forward(pd);
+      break;
+    }
+    case LayerKind::kMaxPool:
+    case LayerKind::kGlobalAvgPool: {
+      const bool max = l.kind == LayerKind::kMaxPool;
+      const dnnl::memory::dims strides =
+          max ? dnnl::memory::dims{l.stride, l.stride} : dnnl::memory::dims{1, 1};
+      const dnnl::memory::dims kernel =
+          max ? dnnl::memory::dims{l.kernel, l.kernel} : dnnl::memory::dims{l.ih, l.iw};
+      const dnnl::memory::dims pad =
+          max ? dnnl::memory::dims{l.pad, l.pad} : dnnl::memory::dims{0, 0};
+      dnnl::pooling_forward::desc d(
+          dnnl::prop_kind::forward_inference,
+          max ? dnnl::algorithm::pooling_max : dnnl::algorithm::pooling_avg_exclude_padding,
+          e->src_md, e->dst_md, strides, kernel, pad, pad);
+      dnnl::pooling_forward::primitive_desc pd(d, attr_, eng);
+      e->impl = pd.impl_info_str();
+      e->prim = dnnl::pooling_forward(pd);
+      break;
+    }
+  }
+  if (!first) {
+    e->weights = weights_;
+    e->bias = bias_;
+  }
+  return e;
+}
+
+absl::StatusOr<const BuiltLayer::Exec*> BuiltLayer::ForBatch(int batch, int threads) const {
+  absl::MutexLock lock(&mu_);
+  auto it = execs_.find({batch, threads});
+  if (it != execs_.end()) return it->second.get();
+  try {
+    auto e = MakeExec(batch, /*first=*/false);
+    if (!e.ok()) return e.status();
+    const Exec* raw = e->get();
+    execs_[{batch, threads}] = std::move(*e);
+    return raw;
+  } catch (const dnnl::error& err) {
+    return FromDnnl(err, absl::StrCat("creating layer ", layer_.name, " for batch ", batch));
+  }
+}
+
+}  // namespace adaspring::engine::exec

@@ -1,0 +1,74 @@
+// One executable layer of a variant: packed weights plus oneDNN primitives, shareable between
+// variants (the evolver reuses a layer when its PlanLayer::key matches).
+//
+// Thread safety: immutable after Create() except the per-(batch, threads) primitive table,
+// which ForBatch() fills on first use under mu_. Executing the returned primitives
+// concurrently from several threads is safe (oneDNN primitives are stateless; the library
+// scratchpad is per thread).
+#ifndef ADASPRING_ENGINE_SRC_EXEC_LAYER_H_
+#define ADASPRING_ENGINE_SRC_EXEC_LAYER_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "exec/dnnl_util.h"
+#include "exec/fold.h"
+#include "exec/plan.h"
+
+namespace adaspring::engine::exec {
+
+// Everything a layer needs besides its PlanLayer: dtypes and quantisation steps of its
+// tensors (int8 only) and, for weighted layers, the dense f32 weights.
+struct LayerInputs {
+  dnnl::memory::data_type src_dt = dnnl::memory::data_type::f32;
+  dnnl::memory::data_type dst_dt = dnnl::memory::data_type::f32;
+  float src_step = 1, dst_step = 1, sum_step = 1;  // int8 only
+  const DenseConv* weights = nullptr;              // conv and fc
+  ActLayout layout = ActLayout::kNhwc;
+  int src_c = 0, dst_c = 0;  // channels of the src/dst tensors (memory dims)
+};
+
+class BuiltLayer {
+ public:
+  struct Exec {
+    dnnl::primitive prim;
+    dnnl::memory weights, bias;  // empty for unweighted layers
+    dnnl::memory::desc src_md, dst_md, weights_md;
+    std::string impl;
+  };
+
+  // Packs the weights and creates the primitive for (batch 1, `threads`).
+  static absl::StatusOr<std::shared_ptr<BuiltLayer>> Create(const PlanLayer& layer,
+                                                            const LayerInputs& in, int threads);
+
+  // The primitive for `batch` images with `threads` OpenMP threads, created once under a lock
+  // (the caller's thread must already have omp_set_num_threads(threads)).
+  absl::StatusOr<const Exec*> ForBatch(int batch, int threads) const;
+
+  const PlanLayer& layer() const { return layer_; }
+  int64_t packed_bytes() const { return packed_bytes_; }
+
+ private:
+  BuiltLayer(const PlanLayer& layer, const LayerInputs& in);
+  absl::StatusOr<std::unique_ptr<Exec>> MakeExec(int batch, bool first) const;
+
+  PlanLayer layer_;
+  LayerInputs in_;
+  dnnl::primitive_attr attr_;
+  dnnl::memory weights_, bias_;  // packed for the batch-1 primitive
+  dnnl::memory::desc weights_md_;
+  dnnl::memory::dims weight_dims_;
+  dnnl::memory::data_type weight_dt_ = dnnl::memory::data_type::f32;
+  int64_t packed_bytes_ = 0;
+  mutable absl::Mutex mu_;
+  mutable std::map<std::pair<int, int>, std::unique_ptr<Exec>> execs_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace adaspring::engine::exec
+
+#endif  // ADASPRING_ENGINE_SRC_EXEC_LAYER_H_

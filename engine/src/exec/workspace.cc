@@ -1,0 +1,82 @@
+#include <algorithm>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "exec/variant_impl.h"
+
+namespace adaspring::engine {
+
+std::unique_ptr<Workspace> NewWorkspace(int threads) {
+  return std::make_unique<exec::WorkspaceImpl>(exec::ResolveThreads(threads));
+}
+
+namespace exec {
+
+WorkspaceImpl::WorkspaceImpl(int threads) : threads_(threads), stream_(CpuEngine()) {}
+
+WorkspaceImpl::~WorkspaceImpl() {
+  bindings_.clear();
+  std::free(arena_);
+}
+
+absl::StatusOr<WorkspaceImpl::Binding*> WorkspaceImpl::Bind(const VariantImpl& v, int batch) {
+  for (size_t i = 0; i < bindings_.size(); ++i) {
+    if (bindings_[i]->serial == v.serial() && bindings_[i]->batch == batch) {
+      if (i != 0) std::rotate(bindings_.begin(), bindings_.begin() + i, bindings_.begin() + i + 1);
+      return bindings_[0].get();
+    }
+  }
+  const int64_t need = std::max<int64_t>(v.ArenaBytes(batch), 64);
+  if (need > arena_size_) {
+    // Grow-only: a steady state never reallocates. Old bindings point at the old arena.
+    bindings_.clear();
+    std::free(arena_);
+    const int64_t size = (need + 63) / 64 * 64;
+    arena_ = static_cast<char*>(std::aligned_alloc(64, static_cast<size_t>(size)));
+    if (arena_ == nullptr) {
+      arena_size_ = 0;
+      return absl::ResourceExhaustedError(absl::StrCat("cannot allocate a ", size,
+                                                       "-byte activation arena"));
+    }
+    arena_size_ = size;
+  }
+  auto b = std::make_unique<Binding>();
+  b->serial = v.serial();
+  b->batch = batch;
+  const Plan& plan = v.plan();
+  try {
+    auto memory_for = [&](int tensor, const dnnl::memory::desc& md) -> dnnl::memory {
+      if (tensor == kUserInput) {
+        if (!b->input) b->input = dnnl::memory(md, CpuEngine(), DNNL_MEMORY_NONE);
+        return b->input;
+      }
+      if (tensor == kUserLogits) {
+        if (!b->logits) b->logits = dnnl::memory(md, CpuEngine(), DNNL_MEMORY_NONE);
+        return b->logits;
+      }
+      return dnnl::memory(md, CpuEngine(),
+                          arena_ + batch * plan.tensors[tensor].offset_per_image);
+    };
+    for (size_t i = 0; i < plan.layers.size(); ++i) {
+      const PlanLayer& l = plan.layers[i];
+      auto e = v.layers()[i]->ForBatch(batch, threads_);
+      if (!e.ok()) return e.status();
+      const BuiltLayer::Exec& ex = **e;
+      std::unordered_map<int, dnnl::memory> args;
+      args[DNNL_ARG_SRC] = memory_for(l.src, ex.src_md);
+      args[DNNL_ARG_DST] = memory_for(l.dst, ex.dst_md);
+      if (ex.weights) args[DNNL_ARG_WEIGHTS] = ex.weights;
+      if (ex.bias) args[DNNL_ARG_BIAS] = ex.bias;
+      b->prims.push_back(ex.prim);
+      b->args.push_back(std::move(args));
+    }
+  } catch (const dnnl::error& e) {
+    return FromDnnl(e, "binding a variant to a workspace");
+  }
+  bindings_.insert(bindings_.begin(), std::move(b));
+  if (bindings_.size() > kMaxBindings) bindings_.pop_back();
+  return bindings_[0].get();
+}
+
+}  // namespace exec
+}  // namespace adaspring::engine

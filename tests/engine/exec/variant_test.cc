@@ -1,0 +1,207 @@
+// Variants against the plain reference: f32 exactness, low rank against the factorised
+// reference, int8 top-1 agreement, batch and thread behaviour, statistics.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <thread>
+
+#include "adaspring/engine/variant.h"
+#include "engine/exec/test_util.h"
+
+namespace adaspring::engine {
+namespace {
+
+using testing_util::ArgMax;
+using testing_util::RandomInput;
+using testing_util::RelError;
+
+class VariantTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    model_ = new std::shared_ptr<Model>(Model::Random(*BuiltinArch("smallres28"), 7));
+    auto e = Evolver::Create(*model_);
+    ASSERT_TRUE(e.ok()) << e.status();
+    evolver_ = e->release();
+  }
+  static void TearDownTestSuite() {
+    delete evolver_;
+    delete model_;
+    model_ = nullptr;
+  }
+  const ConfigSpace& space() { return (*model_)->space(); }
+
+  std::vector<float> RunVariant(const Config& c, const std::vector<float>& in, int batch) {
+    auto v = evolver_->Evolve(c);
+    EXPECT_TRUE(v.ok()) << v.status();
+    std::vector<float> out(static_cast<size_t>(batch) * (*model_)->arch().num_classes);
+    auto ws = NewWorkspace(1);
+    EXPECT_TRUE((*v)->Run(in.data(), batch, out.data(), ws.get()).ok());
+    return out;
+  }
+
+  static std::shared_ptr<Model>* model_;
+  static Evolver* evolver_;
+};
+std::shared_ptr<Model>* VariantTest::model_ = nullptr;
+Evolver* VariantTest::evolver_ = nullptr;
+
+TEST_F(VariantTest, F32FullRankMatchesReference) {
+  std::mt19937_64 rng(11);
+  const int batch = 2;
+  const auto in = RandomInput((*model_)->arch(), batch, 3);
+  for (int i = 0; i < 12; ++i) {
+    Config c = i == 0 ? space().Full() : space().Sample(rng);
+    c.precision = Precision::kF32;
+    std::fill(c.rank_idx.begin(), c.rank_idx.end(), 0);
+    std::vector<float> ref(batch * 10);
+    ASSERT_TRUE(ReferenceForward(**model_, c, in.data(), batch, ref.data()).ok());
+    const auto got = RunVariant(c, in, batch);
+    EXPECT_LE(RelError(got, ref), 1e-4) << space().ToText(c);
+  }
+}
+
+TEST_F(VariantTest, F32LowRankMatchesFactorisedReference) {
+  std::mt19937_64 rng(12);
+  const int batch = 2;
+  const auto in = RandomInput((*model_)->arch(), batch, 4);
+  for (int i = 0; i < 10; ++i) {
+    Config c = space().Sample(rng);
+    c.precision = Precision::kF32;
+    if (i == 0) {
+      c = space().Full();
+      std::fill(c.rank_idx.begin(), c.rank_idx.end(), 2);
+    }
+    std::vector<float> ref(batch * 10), exact(batch * 10);
+    ASSERT_TRUE(ReferenceForwardLowRank(**model_, c, in.data(), batch, ref.data()).ok());
+    ASSERT_TRUE(ReferenceForward(**model_, c, in.data(), batch, exact.data()).ok());
+    const auto got = RunVariant(c, in, batch);
+    EXPECT_LE(RelError(got, ref), 1e-4) << space().ToText(c);
+    // Informational: how far truncation moves the random-weight network from the exact one.
+    std::printf("low-rank vs exact network: rel error %.3g (%s)\n", RelError(got, exact),
+                space().ToText(c).c_str());
+  }
+}
+
+TEST_F(VariantTest, Int8AgreesWithReferenceTopOne) {
+  std::mt19937_64 rng(13);
+  const int count = 100;
+  const auto in = RandomInput((*model_)->arch(), count, 5);
+  std::vector<Config> configs = {space().Full(Precision::kInt8)};
+  for (int i = 0; i < 2; ++i) {
+    Config c = space().Sample(rng);
+    c.precision = Precision::kInt8;
+    configs.push_back(c);
+  }
+  for (const Config& c : configs) {
+    std::vector<float> ref(count * 10);
+    ASSERT_TRUE(ReferenceForwardLowRank(**model_, c, in.data(), count, ref.data()).ok());
+    const auto got = RunVariant(c, in, count);
+    int agree = 0;
+    for (int i = 0; i < count; ++i) agree += ArgMax(&got[i * 10], 10) == ArgMax(&ref[i * 10], 10);
+    const double err = RelError(got, ref);
+    std::printf("int8 %s: top-1 agreement %d/%d, max rel logit error %.4f\n",
+                space().ToText(c).c_str(), agree, count, err);
+    EXPECT_GE(agree, count * 99 / 100) << space().ToText(c);
+    EXPECT_LE(err, 0.15) << space().ToText(c);
+  }
+}
+
+TEST_F(VariantTest, IncrementalEvolutionIsBitIdenticalToColdBuild) {
+  for (Precision p : {Precision::kF32, Precision::kInt8}) {
+    const Config a = space().Full(p);
+    Config b = a;
+    b.width_idx[3] = 1;  // one block narrower: every other layer can be shared
+    b.rank_idx[5] = 1;
+    const auto before = evolver_->stats();
+    ASSERT_TRUE(evolver_->Evolve(a).ok());
+    auto incremental = evolver_->Evolve(b);
+    ASSERT_TRUE(incremental.ok());
+    const auto after = evolver_->stats();
+    EXPECT_GT(after.reused_layers, before.reused_layers);
+
+    auto cold_evolver = Evolver::Create(*model_);
+    ASSERT_TRUE(cold_evolver.ok());
+    auto cold = (*cold_evolver)->Evolve(b);
+    ASSERT_TRUE(cold.ok());
+    EXPECT_EQ((*cold_evolver)->stats().reused_layers, 0u);
+    const auto in = RandomInput((*model_)->arch(), 3, 6);
+    std::vector<float> x(30), y(30);
+    auto ws = NewWorkspace(1);
+    ASSERT_TRUE((*incremental)->Run(in.data(), 3, x.data(), ws.get()).ok());
+    ASSERT_TRUE((*cold)->Run(in.data(), 3, y.data(), ws.get()).ok());
+    EXPECT_EQ(0, std::memcmp(x.data(), y.data(), x.size() * sizeof(float)));
+  }
+}
+
+TEST_F(VariantTest, BatchEqualsSingleImageRuns) {
+  for (Precision p : {Precision::kF32, Precision::kInt8}) {
+    const int batch = 5;
+    const auto in = RandomInput((*model_)->arch(), batch, 8);
+    const auto all = RunVariant(space().Full(p), in, batch);
+    std::vector<float> singles;
+    const size_t image = in.size() / batch;
+    for (int i = 0; i < batch; ++i) {
+      std::vector<float> one(in.begin() + i * image, in.begin() + (i + 1) * image);
+      const auto out = RunVariant(space().Full(p), one, 1);
+      singles.insert(singles.end(), out.begin(), out.end());
+    }
+    EXPECT_LE(RelError(all, singles), p == Precision::kF32 ? 1e-5 : 1e-2);
+  }
+}
+
+TEST_F(VariantTest, ConcurrentRunsWithOwnWorkspacesAgree) {
+  auto v = evolver_->Evolve(space().Full(Precision::kF32));
+  ASSERT_TRUE(v.ok());
+  const auto in0 = RandomInput((*model_)->arch(), 1, 20), in1 = RandomInput((*model_)->arch(), 1, 21);
+  std::vector<float> want0(10), want1(10);
+  auto ws = NewWorkspace(1);
+  ASSERT_TRUE((*v)->Run(in0.data(), 1, want0.data(), ws.get()).ok());
+  ASSERT_TRUE((*v)->Run(in1.data(), 1, want1.data(), ws.get()).ok());
+  auto worker = [&](const std::vector<float>& in, const std::vector<float>& want, int* bad) {
+    auto own = NewWorkspace(1);
+    std::vector<float> out(10);
+    for (int i = 0; i < 50; ++i) {
+      if (!(*v)->Run(in.data(), 1, out.data(), own.get()).ok() || out != want) ++*bad;
+    }
+  };
+  int bad0 = 0, bad1 = 0;
+  std::thread t0(worker, std::cref(in0), std::cref(want0), &bad0);
+  std::thread t1(worker, std::cref(in1), std::cref(want1), &bad1);
+  t0.join();
+  t1.join();
+  EXPECT_EQ(bad0, 0);
+  EXPECT_EQ(bad1, 0);
+}
+
+TEST_F(VariantTest, PredictStatsEqualBuiltStats) {
+  std::mt19937_64 rng(14);
+  for (int i = 0; i < 20; ++i) {
+    const Config c = i == 0 ? space().Full() : space().Sample(rng);
+    auto v = evolver_->Evolve(c);
+    ASSERT_TRUE(v.ok());
+    EXPECT_EQ(PredictStats(**model_, c), (*v)->stats()) << space().ToText(c);
+    EXPECT_EQ((*v)->ArenaBytes(1), (*v)->stats().arena_bytes);
+    EXPECT_GT((*v)->PackedWeightBytes(), 0);
+  }
+  // Hand-counted: the stem of smallres28 is a 1->16 3x3 conv on 28x28.
+  const VariantStats full = PredictStats(**model_, space().Full());
+  EXPECT_GT(full.macs, 16 * 9 * 28 * 28);
+}
+
+TEST_F(VariantTest, RejectsBadBatchSizes) {
+  auto v = evolver_->Evolve(space().Full());
+  ASSERT_TRUE(v.ok());
+  auto ws = NewWorkspace(1);
+  std::vector<float> in(257 * 784), out(257 * 10);
+  EXPECT_EQ((*v)->Run(in.data(), 0, out.data(), ws.get()).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*v)->Run(in.data(), 257, out.data(), ws.get()).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*v)->Run(in.data(), -3, out.data(), ws.get()).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace adaspring::engine
