@@ -230,7 +230,9 @@ class ContextMonitor::Impl : public std::enable_shared_from_this<Impl> {
     const std::string& path = options_.psi_trigger_path;
     absl::StatusOr<ArmedPsiTrigger> armed = ArmPsiTrigger(*fs_, path, options_.psi_trigger_spec);
     if (!armed.ok()) {
-      const bool absent = absl::IsNotFound(armed.status()) || absl::IsUnimplemented(armed.status());
+      const bool absent = absl::IsNotFound(armed.status()) ||
+                          absl::IsUnimplemented(armed.status()) ||
+                          absl::IsFailedPrecondition(armed.status());
       trigger_status_ =
           MakeStatus("psi_trigger", absent ? SourceState::kAbsent : SourceState::kDegraded,
                      std::string(armed.status().message()));

@@ -44,7 +44,8 @@ class FileSystem {
   // Opens a PSI file O_RDWR|O_NONBLOCK|O_CLOEXEC and writes `trigger` (e.g.
   // "some 150000 1000000") to it. On success the caller owns the returned fd, which becomes
   // POLLPRI-readable whenever the trigger's threshold is crossed. Errors: PERMISSION_DENIED,
-  // INVALID_ARGUMENT (kernel rejected the trigger), UNIMPLEMENTED (EOPNOTSUPP), NOT_FOUND.
+  // INVALID_ARGUMENT (kernel rejected the trigger), UNIMPLEMENTED (EOPNOTSUPP), NOT_FOUND,
+  // FAILED_PRECONDITION (not a kernel pressure file, e.g. a regular file in a fake tree).
   virtual absl::StatusOr<int> OpenPsiTrigger(const std::string& path,
                                              const std::string& trigger) = 0;
 

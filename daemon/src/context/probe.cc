@@ -34,7 +34,9 @@ ContextSnapshot ProbeSnapshot(std::shared_ptr<FileSystem> fs, const ProbeOptions
       status.values.emplace_back("trigger",
                                  absl::StrCat(options.psi_trigger_path, ": ", armed->spec));
     } else {
-      const bool absent = absl::IsNotFound(armed.status()) || absl::IsUnimplemented(armed.status());
+      const bool absent = absl::IsNotFound(armed.status()) ||
+                          absl::IsUnimplemented(armed.status()) ||
+                          absl::IsFailedPrecondition(armed.status());
       status = MakeStatus("psi_trigger", absent ? SourceState::kAbsent : SourceState::kDegraded,
                           std::string(armed.status().message()));
     }

@@ -2,7 +2,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -88,6 +90,13 @@ absl::StatusOr<int> RealFileSystem::OpenPsiTrigger(const std::string& path,
   const int fd = ::open(host.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return ErrnoToStatus(errno, path);
   FdCloser closer(fd);
+  // Only procfs (/proc/pressure/*) and cgroup2 (memory.pressure) files are triggers; a regular
+  // file in a fake tree would accept the write and never wake anybody.
+  struct statfs fs_info;
+  if (::fstatfs(fd, &fs_info) != 0) return ErrnoToStatus(errno, path);
+  if (fs_info.f_type != PROC_SUPER_MAGIC && fs_info.f_type != CGROUP2_SUPER_MAGIC)
+    return absl::FailedPreconditionError(path +
+                                         ": not a kernel pressure file (not on procfs or cgroup2)");
   // The kernel parses the trigger from one write including the terminating NUL.
   ssize_t written;
   do {
