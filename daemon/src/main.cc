@@ -1,65 +1,257 @@
-// adaspringd entry point (foundation skeleton: serves gRPC health on a user-mode socket; the
-// daemon issue grows this into the full service).
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
-#include <signal.h>
+// adaspringd entry point: command line, configuration, listeners, context monitor, signals and
+// systemd notifications, all driven from one Boost.Asio event loop on the main thread.
+//
+//   adaspringd [--config FILE] [--runtime-dir DIR] [--models-dir DIR] [--context-root DIR]
+//              [--probe [--json]] [--check-config FILE] [--version] [--help]
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <functional>
+#include <iostream>
 #include <string>
-#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "adaspring/engine/arch.h"
+#include "adaspring/engine/model.h"
+#include "config/config_loader.h"
+#include "context/context_monitor.h"
+#include "context/default_sources.h"
+#include "context/probe.h"
+#include "context/real_file_system.h"
+#include "log/logger.h"
+#include "server/daemon.h"
+#include "server/rpc_servers.h"
+#include "systemd/notifier.h"
 
 namespace {
 
-std::string DefaultRuntimeDir() {
-  if (const char* xdg = std::getenv("XDG_RUNTIME_DIR"); xdg && *xdg)
-    return std::string(xdg) + "/adaspring";
-  return "/tmp/adaspring-" + std::to_string(getuid());
+using adaspring::daemon::LogLevel;
+namespace asio = boost::asio;
+
+constexpr char kUsage[] =
+    "usage: adaspringd [--config FILE] [--runtime-dir DIR] [--models-dir DIR]\n"
+    "                  [--context-root DIR] [--probe [--json]] [--check-config FILE]\n"
+    "                  [--version] [--help]\n"
+    "\n"
+    "  --config FILE        TOML configuration (default: the mode's default file if present)\n"
+    "  --runtime-dir DIR    sockets DIR/adaspringd.sock and DIR/admin.sock, state DIR/state\n"
+    "  --models-dir DIR     load every valid *.asb bundle in DIR at start\n"
+    "  --context-root DIR   read /sys and /proc under DIR (fake trees, tests)\n"
+    "  --probe [--json]     print what the context sensors see on this machine and exit\n"
+    "  --check-config FILE  validate FILE, print the effective configuration, exit 0 or 78\n";
+
+struct Args {
+  adaspring::daemon::CommandLineOverrides overrides;
+  bool probe = false, json = false, version = false, help = false;
+  std::string check_config;
+};
+
+int ParseArgs(int argc, char** argv, Args* a) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "adaspringd: %s needs a value\n%s", arg.c_str(), kUsage);
+        return false;
+      }
+      *out = argv[++i];
+      return true;
+    };
+    bool ok = true;
+    if (arg == "--config") {
+      ok = value(&a->overrides.config_path);
+    } else if (arg == "--runtime-dir") {
+      ok = value(&a->overrides.runtime_dir);
+    } else if (arg == "--models-dir") {
+      ok = value(&a->overrides.models_dir);
+    } else if (arg == "--context-root") {
+      ok = value(&a->overrides.context_root);
+    } else if (arg == "--check-config") {
+      ok = value(&a->check_config);
+    } else if (arg == "--probe") {
+      a->probe = true;
+    } else if (arg == "--json") {
+      a->json = true;
+    } else if (arg == "--version") {
+      a->version = true;
+    } else if (arg == "--help" || arg == "-h") {
+      a->help = true;
+    } else {
+      std::fprintf(stderr, "adaspringd: unknown option '%s'\n%s", arg.c_str(), kUsage);
+      return 64;  // EX_USAGE
+    }
+    if (!ok) return 64;
+  }
+  return 0;
+}
+
+// The repo's models/ when run from a build tree, else the installed location.
+std::string DefaultModelsDir() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::filesystem::path dir = exe.parent_path();
+    for (const char* rel : {"../../../models", "../../models", "../share/adaspring/models"}) {
+      const std::filesystem::path p = (dir / rel).lexically_normal();
+      if (std::filesystem::is_directory(p, ec)) return p.string();
+    }
+  }
+  if (std::filesystem::is_directory("/usr/share/adaspring/models", ec)) {
+    return "/usr/share/adaspring/models";
+  }
+  return "";
+}
+
+void MakeDirs(const std::string& dir, mode_t mode) {
+  if (dir.empty()) return;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  ::chmod(dir.c_str(), mode);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string runtime_dir = DefaultRuntimeDir();
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--runtime-dir") && i + 1 < argc) {
-      runtime_dir = argv[++i];
-    } else if (!std::strcmp(argv[i], "--version")) {
-      std::printf("adaspringd %s\n", ADASPRING_VERSION);
-      return 0;
-    } else {
-      std::fprintf(stderr, "usage: adaspringd [--runtime-dir DIR] [--version]\n");
-      return 64;
-    }
+  using namespace adaspring::daemon;
+  Args args;
+  if (int rc = ParseArgs(argc, argv, &args); rc != 0) return rc;
+  if (args.help) {
+    std::fputs(kUsage, stdout);
+    return 0;
   }
-  mkdir(runtime_dir.c_str(), 0700);
-  const std::string socket = runtime_dir + "/adaspringd.sock";
-  unlink(socket.c_str());
+  if (args.version) {
+    std::printf("adaspringd %s\n", ADASPRING_VERSION);
+    return 0;
+  }
+  if (!args.check_config.empty())
+    return CheckConfigCommand(args.check_config, std::cout, std::cerr);
+  if (args.probe) {
+    const std::string root =
+        args.overrides.context_root.empty() ? "/" : args.overrides.context_root;
+    return adaspring::context::RunProbe(root, args.json, std::cout);
+  }
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const bool user_mode = DetectUserMode();
+  absl::StatusOr<DaemonConfig> resolved = ResolveConfig(args.overrides, user_mode);
+  if (!resolved.ok()) {
+    std::fprintf(stderr, "adaspringd: %s\n", std::string(resolved.status().message()).c_str());
+    return kExitConfig;
+  }
+  DaemonConfig config = *resolved;
+  if (config.models.directory.empty() && config.mode == "user") {
+    config.models.directory = DefaultModelsDir();
+  }
+  absl::StatusOr<LogLevel> level = ParseLogLevel(config.logging.level);
+  InitLogging(level.ok() ? *level : LogLevel::kInfo);
+  MakeDirs(config.runtime_dir, config.mode == "user" ? 0700 : 0755);
+  MakeDirs(config.state_dir, 0700);
 
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("unix:" + socket, grpc::InsecureServerCredentials());
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server) {
-    std::fprintf(stderr, "adaspringd: cannot listen on %s\n", socket.c_str());
+  Daemon daemon(config);
+  if (absl::Status s = daemon.Start(); !s.ok()) {
+    Log(LogLevel::kError, absl::StrCat("start failed: ", s.ToString()));
     return 1;
   }
-  std::fprintf(stderr, "adaspringd %s: listening on unix:%s (Ctrl-C to stop)\n",
-               ADASPRING_VERSION, socket.c_str());
-  int sig = 0;
-  sigwait(&signals, &sig);
-  std::fprintf(stderr, "adaspringd: %s, shutting down\n", strsignal(sig));
-  server->Shutdown();
-  unlink(socket.c_str());
+  for (const std::string& w : daemon.TakeWarnings()) Log(LogLevel::kWarning, w);
+  if (daemon.models().size() == 0 && config.mode == "user") {
+    // Nothing to serve: offer the untrained reference architecture so that clients and
+    // benchmarks have something to talk to (its outputs are meaningless; it says so).
+    auto arch = adaspring::engine::BuiltinArch("smallres28");
+    if (arch.ok()) {
+      (void)daemon.AddModel(adaspring::engine::Model::Random(*arch, 1));
+      Log(LogLevel::kWarning,
+          "no model bundles found; serving an untrained random 'smallres28' model",
+          {{"models_dir", config.models.directory}});
+    }
+  }
+
+  RpcServers servers(&daemon);
+  if (absl::Status s = servers.Start(); !s.ok()) {
+    Log(LogLevel::kError, absl::StrCat("cannot listen: ", s.ToString()));
+    daemon.Shutdown();
+    return 69;  // EX_UNAVAILABLE
+  }
+
+  asio::io_context io;
+  auto fs = std::make_shared<adaspring::context::RealFileSystem>(config.context.root);
+  adaspring::context::SourceOptions source_options;
+  source_options.extra_cgroup = config.context.cgroup;
+  adaspring::context::ContextMonitorOptions monitor_options;
+  monitor_options.period = std::chrono::milliseconds(config.context.period_ms);
+  if (!config.context.psi_triggers) monitor_options.psi_trigger_path.clear();
+  adaspring::context::ContextMonitor monitor(
+      io, fs, adaspring::context::MakeDefaultSources(fs, source_options), monitor_options);
+  daemon.AttachContext(&monitor);
+  monitor.Start();
+
+  Notifier notifier;
+  (void)notifier.Ready(daemon.Summary());
+  Log(LogLevel::kInfo, "listening",
+      {{"app_socket", config.sockets.app_socket},
+       {"admin_socket", config.sockets.admin_socket},
+       {"models", std::to_string(daemon.models().size())},
+       {"engine", daemon.engine().name()}});
+
+  // STATUS= every few seconds and WATCHDOG=1 from this loop (a stuck loop stops the pings).
+  asio::steady_timer status_timer(io);
+  std::function<void()> status_tick = [&] {
+    (void)notifier.Status(daemon.Summary());
+    status_timer.expires_after(std::chrono::seconds(5));
+    status_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) status_tick();
+    });
+  };
+  status_tick();
+  asio::steady_timer watchdog_timer(io);
+  const auto watchdog = notifier.WatchdogInterval();
+  std::function<void()> watchdog_tick = [&] {
+    (void)notifier.Watchdog();
+    watchdog_timer.expires_after(watchdog / 2);
+    watchdog_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) watchdog_tick();
+    });
+  };
+  if (watchdog.count() > 0) watchdog_tick();
+
+  asio::signal_set signals(io, SIGHUP, SIGTERM, SIGINT);
+  std::function<void()> wait_signal = [&] {
+    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        (void)notifier.Reloading();
+        absl::StatusOr<DaemonConfig> next = ResolveConfig(args.overrides, user_mode);
+        if (next.ok()) {
+          daemon.Reload(*next);
+          if (auto l = ParseLogLevel(next->logging.level); l.ok()) SetLogLevel(*l);
+          Log(LogLevel::kInfo, "configuration reloaded");
+        } else {
+          Log(LogLevel::kError, absl::StrCat("reload failed, keeping the running configuration: ",
+                                             next.status().message()));
+        }
+        (void)notifier.Ready(daemon.Summary());
+        wait_signal();
+        return;
+      }
+      Log(LogLevel::kInfo, absl::StrCat("received ", strsignal(sig), ": draining"));
+      (void)notifier.Stopping();
+      status_timer.cancel();
+      watchdog_timer.cancel();
+      monitor.Stop();
+      io.stop();
+    });
+  };
+  wait_signal();
+  io.run();
+
+  // Drain: queued and running requests finish, watch streams end, then the listeners close.
+  daemon.Shutdown();
+  servers.Shutdown(std::chrono::seconds(5));
+  Log(LogLevel::kInfo, "stopped");
   return 0;
 }

@@ -1,0 +1,109 @@
+#include "models/model_registry.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+
+namespace adaspring::daemon {
+
+ModelRegistry::ModelRegistry(EngineFacade* engine, BackendOptions options)
+    : engine_(engine), options_(std::move(options)) {}
+
+absl::StatusOr<std::shared_ptr<LoadedModel>> ModelRegistry::Load(const std::string& path) {
+  if (path.empty()) return absl::InvalidArgumentError("path is empty");
+  absl::StatusOr<std::shared_ptr<const engine::Model>> model = engine_->ReadBundle(path);
+  if (!model.ok()) return model.status();
+  return Add(*model);
+}
+
+absl::StatusOr<std::shared_ptr<LoadedModel>> ModelRegistry::Add(
+    std::shared_ptr<const engine::Model> model) {
+  const std::string name = model->meta().name;
+  if (name.empty()) return absl::InvalidArgumentError("model has no name");
+  if (Find(name)) {
+    return absl::AlreadyExistsError(absl::StrCat("a model named '", name, "' is loaded"));
+  }
+  absl::StatusOr<std::unique_ptr<ModelBackend>> backend = engine_->Prepare(model, options_);
+  if (!backend.ok()) return backend.status();
+  auto m = std::make_shared<LoadedModel>();
+  const engine::ArchSpec& arch = model->arch();
+  m->name = name;
+  m->version = model->meta().version;
+  m->path = model->source_path;
+  m->task = model->meta().task;
+  m->backend = std::move(*backend);
+  m->model = model;
+  m->input_shape = {arch.in_channels, arch.in_height, arch.in_width};
+  m->channels = arch.in_channels;
+  m->image_elems = static_cast<int64_t>(arch.in_channels) * arch.in_height * arch.in_width;
+  m->num_classes = arch.num_classes;
+  m->labels = model->meta().labels;
+  for (int c = 0; c < arch.in_channels; ++c) {
+    const auto& mean = model->meta().mean;
+    const auto& std = model->meta().std;
+    m->mean.push_back(c < static_cast<int>(mean.size()) ? mean[c] : 0.f);
+    const float s = c < static_cast<int>(std.size()) && std[c] > 0 ? std[c] : 1.f;
+    m->inv_std.push_back(1.f / s);
+  }
+  for (int64_t d : m->input_shape) m->input_spec.add_shape(d);
+  m->input_spec.add_accepted_dtypes(v1::DATA_TYPE_FP32);
+  m->input_spec.add_accepted_dtypes(v1::DATA_TYPE_UINT8);
+  for (float v : m->mean) m->input_spec.add_mean(v);
+  for (float v : m->inv_std) m->input_spec.add_std(1.f / v);
+  for (const auto& l : m->labels) m->input_spec.add_labels(l);
+  absl::MutexLock lock(&mu_);
+  if (models_.count(name)) {
+    return absl::AlreadyExistsError(absl::StrCat("a model named '", name, "' is loaded"));
+  }
+  models_[name] = m;
+  return m;
+}
+
+std::vector<absl::Status> ModelRegistry::LoadDirectory(const std::string& dir) {
+  std::vector<absl::Status> errors;
+  std::error_code ec;
+  std::vector<std::string> paths;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.path().extension() == ".asb") paths.push_back(entry.path().string());
+  }
+  if (ec) {
+    errors.push_back(absl::NotFoundError(absl::StrCat(dir, ": ", ec.message())));
+    return errors;
+  }
+  std::sort(paths.begin(), paths.end());
+  for (const std::string& p : paths) {
+    absl::StatusOr<std::shared_ptr<LoadedModel>> m = Load(p);
+    if (!m.ok()) errors.push_back(m.status());
+  }
+  return errors;
+}
+
+std::shared_ptr<LoadedModel> ModelRegistry::Find(const std::string& name) const {
+  absl::MutexLock lock(&mu_);
+  auto it = models_.find(name);
+  return it == models_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<LoadedModel> ModelRegistry::Remove(const std::string& name) {
+  absl::MutexLock lock(&mu_);
+  auto it = models_.find(name);
+  if (it == models_.end()) return nullptr;
+  std::shared_ptr<LoadedModel> m = it->second;
+  models_.erase(it);
+  return m;
+}
+
+std::vector<std::shared_ptr<LoadedModel>> ModelRegistry::All() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::shared_ptr<LoadedModel>> all;
+  for (const auto& [name, m] : models_) all.push_back(m);
+  return all;
+}
+
+size_t ModelRegistry::size() const {
+  absl::MutexLock lock(&mu_);
+  return models_.size();
+}
+
+}  // namespace adaspring::daemon

@@ -1,0 +1,100 @@
+// The worker pool: per-app weighted fair queueing, dynamic batching, admission control and
+// deadlines, without oversubscribing oneDNN's OpenMP threads.
+//
+// Modes (DESIGN §3.4): "throughput" runs N workers, each with a one-thread workspace;
+// "latency" runs one worker whose workspace uses every core. Either way at most `cores`
+// OpenMP threads compute at once.
+//
+// Queueing: each session has a FIFO; every job gets a virtual finish tag
+// max(V, app's last tag) + images / priority (V = tag of the last dispatched job), and
+// workers serve the session whose head has the smallest tag, so apps share the workers in
+// proportion to their priority whatever their request rates. A worker then adds queued jobs
+// of any session running the same variant (same model and configuration) up to batch_max
+// images, and waits up to batch_max_delay_us for more only when every job in the batch can
+// afford the delay within its latency budget.
+//
+// The live variant is read when the batch is formed, so a swap takes effect for the next
+// batch and running batches finish on the variant they started with.
+//
+// Thread safety: Submit may be called from any thread. One mutex guards the queues; it is held
+// only to link/unlink jobs, never while computing.
+#ifndef ADASPRING_DAEMON_SCHEDULER_SCHEDULER_H_
+#define ADASPRING_DAEMON_SCHEDULER_SCHEDULER_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "models/engine_facade.h"
+#include "scheduler/job.h"
+#include "session/session.h"
+
+namespace adaspring::daemon {
+
+struct SchedulerOptions {
+  bool latency_mode = false;
+  int workers = 0;            // throughput mode; 0 = number of cores
+  uint32_t max_queue = 1024;  // jobs queued or running across sessions
+  uint32_t max_inflight_per_session = 64;
+  uint32_t batch_max = 8;  // images per dynamic batch
+  uint32_t batch_max_delay_us = 500;
+};
+
+class Scheduler {
+ public:
+  Scheduler(EngineFacade* engine, const SchedulerOptions& options);
+  ~Scheduler();  // Stop()s
+
+  void Start();
+  // Queues a checked request (batch = its image count). On OK, sink->JobDone(tag, status) is
+  // called exactly once later, from a worker. Otherwise nothing is queued and the sink is not
+  // called: RESOURCE_EXHAUSTED (queue or the session's in-flight limit), UNAVAILABLE (draining).
+  absl::Status Submit(std::shared_ptr<Session> session, const v1::InferRequest* request,
+                      v1::InferResponse* response, int batch, SteadyClock::time_point deadline,
+                      JobSink* sink, void* tag);
+  // Stops accepting, finishes every queued job, joins the workers. Idempotent.
+  void Stop();
+
+  int workers() const { return static_cast<int>(workers_.size()); }
+  int threads_per_worker() const { return threads_per_worker_; }
+  uint32_t queued() const { return queued_.load(std::memory_order_relaxed); }
+  uint64_t batches() const { return batches_.load(std::memory_order_relaxed); }
+  uint64_t batched_images() const { return batched_images_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Worker;
+  void WorkerLoop(Worker* w);
+  Job* PopLocked(Session* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Session* PickLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void GatherLocked(const ServedVariant* variant, std::vector<Job*>* jobs, int* images,
+                    bool* can_wait) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool AffordsDelay(const Job* job, double predicted_us) const;
+  void Execute(Worker* w, const std::shared_ptr<const ActiveVariant>& av,
+               const std::vector<Job*>& jobs);
+  void Complete(Job* job, const absl::Status& status);
+
+  EngineFacade* const engine_;
+  const SchedulerOptions options_;
+  int threads_per_worker_ = 1;
+  int num_workers_ = 1;
+
+  absl::Mutex mu_;
+  absl::CondVar cv_;
+  std::vector<Session*> active_ ABSL_GUARDED_BY(mu_);  // sessions with queued jobs
+  Job* free_ ABSL_GUARDED_BY(mu_) = nullptr;           // job pool free list
+  double virtual_time_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool started_ = false;
+  std::unique_ptr<Job[]> pool_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<uint32_t> queued_{0};
+  std::atomic<uint64_t> batches_{0}, batched_images_{0};
+};
+
+}  // namespace adaspring::daemon
+
+#endif  // ADASPRING_DAEMON_SCHEDULER_SCHEDULER_H_

@@ -1,0 +1,144 @@
+// The daemon core shared by every listener: models, sessions, scheduler, adaptation loop and
+// events. The gRPC services only translate messages and call into it; the app and admin
+// servers hold the same Daemon.
+//
+// Lifecycle: construct, Start() (loads the models directory and preloads, starts workers and
+// the adaptation loop), serve, Shutdown() (drain: refuse new work, finish queued requests,
+// end watch streams). Context arrives through AttachContext (a ContextMonitor) or
+// InjectContext (tests, replay without a monitor).
+//
+// Thread safety: every public method is thread-safe.
+#ifndef ADASPRING_DAEMON_SERVER_DAEMON_H_
+#define ADASPRING_DAEMON_SERVER_DAEMON_H_
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "adaspring/v1/admin.pb.h"
+#include "adaspring/v1/inference.pb.h"
+#include "config/daemon_config.h"
+#include "context/snapshot.h"
+#include "models/model_registry.h"
+#include "policy/adaptation_loop.h"
+#include "scheduler/scheduler.h"
+#include "server/event_bus.h"
+#include "session/session_table.h"
+
+namespace adaspring::context {
+class ContextMonitor;
+}
+
+namespace adaspring::daemon {
+
+class Daemon {
+ public:
+  // `engine` = nullptr: NewDefaultEngine().
+  explicit Daemon(DaemonConfig config, std::unique_ptr<EngineFacade> engine = nullptr);
+  ~Daemon();  // Shutdown()s
+
+  // Loads models (a damaged bundle is logged to `warnings` and skipped), starts the workers
+  // and the adaptation loop. Fails only when nothing can run (e.g. the scheduler cannot start).
+  absl::Status Start();
+  // Graceful drain; idempotent. In-flight and queued requests complete.
+  void Shutdown();
+  bool draining() const { return draining_.load(); }
+
+  // Context input.
+  void AttachContext(context::ContextMonitor* monitor);
+  void InjectContext(const context::ContextSnapshot& sensed);
+
+  // Config reload (SIGHUP): limits, policy and batching take effect for new work.
+  void Reload(const DaemonConfig& config);
+  const DaemonConfig& config() const { return config_; }
+
+  // --- Inference service ---
+  absl::StatusOr<v1::OpenSessionResponse> OpenSession(const v1::OpenSessionRequest& request);
+  absl::StatusOr<std::shared_ptr<Session>> Authenticate(const std::string& id,
+                                                        const std::string& token) const;
+  // Checks the session, token and input and queues the request. On OK the sink is called once
+  // with the outcome; otherwise the returned status is the outcome and the sink is not called.
+  absl::Status StartInfer(const v1::InferRequest* request, v1::InferResponse* response,
+                          std::chrono::system_clock::time_point deadline, JobSink* sink, void* tag);
+  // Same, for a session already authenticated (streams).
+  absl::Status StartInferOn(std::shared_ptr<Session> session, const v1::InferRequest* request,
+                            v1::InferResponse* response,
+                            std::chrono::system_clock::time_point deadline, JobSink* sink,
+                            void* tag);
+  absl::StatusOr<v1::UpdateSloResponse> UpdateSlo(const v1::UpdateSloRequest& request);
+  absl::Status CloseSession(const v1::CloseSessionRequest& request);
+
+  // --- Admin service ---
+  v1::GetStatusResponse GetStatus() const;
+  v1::ListModelsResponse ListModels() const;
+  absl::StatusOr<v1::LoadModelResponse> LoadModel(const std::string& path);
+  absl::Status UnloadModel(const std::string& name, bool force);
+  v1::ListSessionsResponse ListSessions() const;
+  v1::GetContextResponse GetContext() const;
+  absl::StatusOr<v1::ContextSnapshot> SetContextOverride(
+      const v1::SetContextOverrideRequest& request);
+  v1::ContextSnapshot ClearContextOverride();
+  // Runs on the background thread; `done` is called there.
+  void ProfileModel(const v1::ProfileModelRequest& request,
+                    std::function<void(absl::StatusOr<v1::ProfileModelResponse>)> done);
+
+  // One-line summary (STATUS= and GetStatus.summary).
+  std::string Summary() const;
+  std::vector<std::string> TakeWarnings();  // start-up problems to log (damaged bundles)
+
+  EventBus& events() { return events_; }
+  ModelRegistry& models() { return registry_; }
+  SessionTable& sessions() { return sessions_; }
+  AdaptationLoop& policy() { return *policy_; }
+  Scheduler& scheduler() { return *scheduler_; }
+  EngineFacade& engine() { return *engine_; }
+
+  // Serves an in-memory model (tests and demos).
+  absl::StatusOr<std::shared_ptr<LoadedModel>> AddModel(std::shared_ptr<const engine::Model> m);
+
+ private:
+  absl::Status ValidateSlo(const v1::Slo& slo) const;
+  void ProfileInBackground(std::shared_ptr<LoadedModel> model);
+  void Background();
+  void PublishContextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(context_mu_);
+  v1::ModelInfo ModelInfoOf(const LoadedModel& m) const;
+  void CloseSessionObject(const std::shared_ptr<Session>& s, const std::string& why);
+
+  DaemonConfig config_;
+  std::unique_ptr<EngineFacade> engine_;
+  const std::chrono::system_clock::time_point start_time_;
+  const std::chrono::steady_clock::time_point start_steady_;
+  EventBus events_;
+  ModelRegistry registry_;
+  SessionTable sessions_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<AdaptationLoop> policy_;
+  std::atomic<bool> started_{false}, draining_{false};
+  std::atomic<uint64_t> refused_{0};
+
+  mutable absl::Mutex context_mu_;
+  context::ContextMonitor* monitor_ ABSL_GUARDED_BY(context_mu_) = nullptr;
+  int monitor_subscription_ ABSL_GUARDED_BY(context_mu_) = -1;
+  context::ContextSnapshot sensed_ ABSL_GUARDED_BY(context_mu_);
+  context::ContextOverride override_ ABSL_GUARDED_BY(context_mu_);
+  uint64_t injected_sequence_ ABSL_GUARDED_BY(context_mu_) = 0;
+
+  absl::Mutex bg_mu_;
+  std::deque<std::function<void()>> bg_queue_ ABSL_GUARDED_BY(bg_mu_);
+  bool bg_stop_ ABSL_GUARDED_BY(bg_mu_) = false;
+  std::thread bg_thread_;
+
+  absl::Mutex warnings_mu_;
+  std::vector<std::string> warnings_ ABSL_GUARDED_BY(warnings_mu_);
+};
+
+}  // namespace adaspring::daemon
+
+#endif  // ADASPRING_DAEMON_SERVER_DAEMON_H_
