@@ -86,8 +86,20 @@ class ConfigWatchImpl final : public ConfigWatch {
   void Run() {
     const BackoffPolicy& backoff = core_->client->options.backoff;
     int attempt = 0;
+    int watched_generation = 0;
     while (!Stopping() && !core_->closed()) {
       const Credentials creds = core_->Current();
+      if (watched_generation != 0 && creds.generation != watched_generation) {
+        // Reopened (by this watch or by a call that found the session gone): say so before
+        // the daemon's own "initial" event of the new incarnation.
+        ConfigEvent e;
+        e.current = core_->configuration();
+        e.previous = e.current;
+        e.reason = "session reopened";
+        e.reopened = true;
+        on_event_(e);
+      }
+      watched_generation = creds.generation;
       grpc::ClientContext ctx;
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -115,16 +127,7 @@ class ConfigWatchImpl final : public ConfigWatch {
       if (code == grpc::StatusCode::OK || code == grpc::StatusCode::NOT_FOUND ||
           code == grpc::StatusCode::UNAUTHENTICATED) {
         // The daemon no longer has the session (restart or forced unload): open it again.
-        const absl::Status r = core_->Reopen(creds.generation);
-        if (r.ok()) {
-          ConfigEvent e;
-          e.current = core_->configuration();
-          e.previous = e.current;
-          e.reason = "session reopened";
-          e.reopened = true;
-          on_event_(e);
-          continue;
-        }
+        if (core_->Reopen(creds.generation).ok()) continue;
       }
       // Unreachable, or reopening failed: wait and try again.
       if (!Wait(backoff.Delay(attempt++, BackoffJitterDraw()))) return;
