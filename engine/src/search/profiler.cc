@@ -57,13 +57,20 @@ void FitScaleAndOverhead(const std::vector<double>& alone_us, const std::vector<
 
 absl::StatusOr<ProfileOutput> ProfileVariants(std::shared_ptr<const Model> model,
                                               const LayerIndex& index, int threads, int reps,
-                                              const std::vector<bool>& wanted) {
+                                              const std::vector<bool>& wanted,
+                                              Evolver* shared_evolver) {
   const ConfigSpace& space = model->space();
   const NetSpec& net = space.net();
-  EvolverOptions evolver_options;
-  evolver_options.threads = threads;  // primitives are created for the profiled thread count
-  auto evolver = Evolver::Create(model, evolver_options);
-  if (!evolver.ok()) return evolver.status();
+  std::unique_ptr<Evolver> own;
+  Evolver* evolver = shared_evolver;
+  if (evolver == nullptr) {
+    EvolverOptions evolver_options;
+    evolver_options.threads = threads;  // primitives are created for the profiled thread count
+    auto created = Evolver::Create(model, evolver_options);
+    if (!created.ok()) return created.status();
+    own = std::move(*created);
+    evolver = own.get();
+  }
   std::unique_ptr<Workspace> ws = NewWorkspace(threads);
   reps = std::max(reps, 1);
 
@@ -92,7 +99,7 @@ absl::StatusOr<ProfileOutput> ProfileVariants(std::shared_ptr<const Model> model
       }
       index.ForEachVariant(space, c, [&](int v) { useful = useful || wanted[v]; });
       if (!useful) continue;
-      auto variant = (*evolver)->Evolve(c);
+      auto variant = evolver->Evolve(c);
       if (!variant.ok()) {
         out.skipped.push_back(absl::StrCat(space.ToText(c), ": ", variant.status().ToString()));
         break;  // the other configurations of this precision fail alike

@@ -32,9 +32,11 @@ struct ProfileOutput {
 // Measures the variants flagged in `wanted` (indexed like LayerIndex variants). Variants of
 // configurations that cannot be built (e.g. int8 on an uncalibrated model) stay unmeasured
 // and are listed in `skipped`. FAILED_PRECONDITION when nothing could be measured.
+// `evolver` may be null (one is created for the model).
 absl::StatusOr<ProfileOutput> ProfileVariants(std::shared_ptr<const Model> model,
                                               const LayerIndex& index, int threads, int reps,
-                                              const std::vector<bool>& wanted);
+                                              const std::vector<bool>& wanted,
+                                              Evolver* evolver = nullptr);
 
 // Least-squares fit run_us ~ scale x alone_us + per_primitive_us x primitives (falls back to
 // a pure scale when the overhead comes out negative or the system is degenerate).

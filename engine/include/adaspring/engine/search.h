@@ -28,6 +28,8 @@
 
 namespace adaspring::engine {
 
+class Evolver;  // variant.h
+
 struct ConfigCost {
   double latency_us = 0;         // batch-1, predicted, after online correction
   int64_t memory_bytes = 0;      // weight_bytes + arena_bytes(1)
@@ -98,6 +100,9 @@ struct CostModelOptions {
   // Repetitions per timing while profiling (median taken).
   int profile_reps = 5;
   std::string cpuinfo_path = "/proc/cpuinfo";
+  // Evolver to build the profiled variants with (shares its layer cache and int8
+  // calibration); null = Profile() creates its own, which costs the model's calibration again.
+  std::shared_ptr<Evolver> evolver;
 };
 
 // Predicted accuracy of a configuration (fraction). Must be thread-safe.
