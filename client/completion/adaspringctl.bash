@@ -1,0 +1,93 @@
+# bash completion for adaspringctl (install as /usr/share/bash-completion/completions/adaspringctl)
+_adaspringctl_models() {
+  # Loaded model names, asked from the daemon quietly (nothing when it is not running).
+  adaspringctl "${global_opts[@]}" models --json 2>/dev/null |
+    grep -o '"name":"[^"]*"' | cut -d'"' -f4
+}
+
+_adaspringctl() {
+  local cur prev words cword
+  _init_completion || return
+
+  local commands="status context sessions models watch infer profile override demo"
+  local globals="--socket --admin-socket --json --timeout --help"
+  local -a global_opts=()
+  local cmd="" sub="" i
+  for ((i = 1; i < cword; i++)); do
+    case "${words[i]}" in
+      --socket | --admin-socket | --timeout)
+        global_opts+=("${words[i]}" "${words[i + 1]}")
+        ((i++))
+        ;;
+      -*) ;;
+      *)
+        if [[ -z $cmd ]]; then
+          cmd=${words[i]}
+        elif [[ -z $sub ]]; then
+          sub=${words[i]}
+        fi
+        ;;
+    esac
+  done
+
+  case "$prev" in
+    --socket | --admin-socket)
+      _filedir sock
+      return
+      ;;
+    --input | --labels | --scenario | --daemon)
+      _filedir
+      return
+      ;;
+    --models-dir | --data-dir | --out)
+      _filedir -d
+      return
+      ;;
+    --model)
+      COMPREPLY=($(compgen -W "$(_adaspringctl_models)" -- "$cur"))
+      return
+      ;;
+    --on-ac)
+      COMPREPLY=($(compgen -W "true false" -- "$cur"))
+      return
+      ;;
+    --timeout | --count | --index | --top-k | --seconds | --budget-ms | --config | --app | \
+      --memory-limit-mb | --memory-available-mb | --battery-pct | --temp-c | --cpu-busy | \
+      --power-w | --duration | --policies)
+      return
+      ;;
+  esac
+
+  local words_for=""
+  case "$cmd" in
+    "") words_for="$commands $globals" ;;
+    status | context | sessions) words_for="$globals" ;;
+    models)
+      case "$sub" in
+        "") words_for="list load unload $globals" ;;
+        load) [[ $cur != -* ]] && { _filedir asb; return; } ; words_for="$globals" ;;
+        unload) [[ $cur != -* ]] && words_for="$(_adaspringctl_models)" || words_for="--force $globals" ;;
+        *) words_for="$globals" ;;
+      esac
+      ;;
+    watch) words_for="--all-samples --count --seconds $globals" ;;
+    infer)
+      words_for="--model --input --index --count --top-k --labels --config --budget-ms --app $globals"
+      ;;
+    profile) [[ $cur != -* && -z $sub ]] && words_for="$(_adaspringctl_models)" || words_for="--force $globals" ;;
+    override)
+      case "$sub" in
+        "") words_for="set clear" ;;
+        set)
+          words_for="--memory-limit-mb --memory-available-mb --battery-pct --on-ac --temp-c --cpu-busy --power-w $globals"
+          ;;
+        *) words_for="$globals" ;;
+      esac
+      ;;
+    demo)
+      words_for="--duration --out --scenario --daemon --models-dir --data-dir --policies --quiet $globals"
+      ;;
+  esac
+  COMPREPLY=($(compgen -W "$words_for" -- "$cur"))
+}
+complete -F _adaspringctl adaspringctl
