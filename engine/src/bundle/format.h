@@ -19,6 +19,15 @@ namespace adaspring::engine::bundle_internal {
 static_assert(std::endian::native == std::endian::little,
               "the .asb tensor section is little-endian and mapped without conversion");
 
+// Fuzz builds (tests/fuzz) define FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION, the usual libFuzzer
+// convention: CRCs are still computed but a mismatch is not fatal, because a fuzzer cannot
+// forge checksums and would otherwise never get past them into the manifest and tensor checks.
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+inline constexpr bool kRejectBadChecksums = false;
+#else
+inline constexpr bool kRejectBadChecksums = true;
+#endif
+
 inline constexpr size_t kHeaderBytes = 20;
 inline constexpr size_t kVersionOffset = 8, kManifestLengthOffset = 12, kManifestCrcOffset = 16;
 // The manifest of resnet18 is a few KB; a larger one is hostile or broken.
