@@ -118,14 +118,7 @@ class StreamSink final : public LogSink {
 class JournalSink final : public LogSink {
  public:
   void Write(const LogRecord& record) override {
-    std::vector<std::string> fields;
-    fields.reserve(3 + record.fields.size());
-    fields.push_back(absl::StrCat("MESSAGE=", std::string(record.message)));
-    fields.push_back(absl::StrCat("PRIORITY=", SyslogPriority(record.level)));
-    fields.push_back(absl::StrCat("SYSLOG_IDENTIFIER=", kIdentifier));
-    for (const LogField& f : record.fields) {
-      fields.push_back(absl::StrCat(JournalFieldName(f.key), "=", std::string(f.value)));
-    }
+    std::vector<std::string> fields = JournalFields(record);
     std::vector<struct iovec> iov(fields.size());
     for (size_t i = 0; i < fields.size(); ++i) {
       iov[i].iov_base = fields[i].data();
@@ -203,6 +196,18 @@ bool FdIsJournalStream(int fd) {
   struct stat st;
   if (fstat(fd, &st) != 0) return false;
   return static_cast<uint64_t>(st.st_dev) == dev && static_cast<uint64_t>(st.st_ino) == ino;
+}
+
+std::vector<std::string> JournalFields(const LogRecord& record) {
+  std::vector<std::string> fields;
+  fields.reserve(3 + record.fields.size());
+  fields.push_back(absl::StrCat("MESSAGE=", std::string(record.message)));
+  fields.push_back(absl::StrCat("PRIORITY=", SyslogPriority(record.level)));
+  fields.push_back(absl::StrCat("SYSLOG_IDENTIFIER=", kIdentifier));
+  for (const LogField& f : record.fields) {
+    fields.push_back(absl::StrCat(JournalFieldName(f.key), "=", std::string(f.value)));
+  }
+  return fields;
 }
 
 std::string FormatLogLine(const LogRecord& record) {

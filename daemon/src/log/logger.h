@@ -22,6 +22,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -67,6 +68,10 @@ bool FdIsJournalStream(int fd = 2);
 
 // The stderr line for `record` (with trailing '\n'); exposed for tests.
 std::string FormatLogLine(const LogRecord& record);
+// The journal fields ("MESSAGE=...", "PRIORITY=6", "SYSLOG_IDENTIFIER=adaspringd", then one
+// "KEY=value" per field: upper-cased, other characters -> '_', "F_" prefixed when it would
+// start with '_' or a digit or shadow one of the three); exposed for tests.
+std::vector<std::string> JournalFields(const LogRecord& record);
 
 // Selects the sink (kAuto: journal if FdIsJournalStream(2), else stderr) and the minimum level.
 // May be called again (e.g. on SIGHUP after a config reload).

@@ -14,9 +14,9 @@
 namespace adaspring::daemon {
 namespace {
 
+using ops_testing::TempDir;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
-using testing::TempDir;
 
 std::string Message(const absl::Status& status) { return std::string(status.message()); }
 

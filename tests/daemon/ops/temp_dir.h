@@ -8,7 +8,7 @@
 #include <fstream>
 #include <string>
 
-namespace adaspring::daemon::testing {
+namespace adaspring::daemon::ops_testing {
 
 class TempDir {
  public:
@@ -35,6 +35,6 @@ class TempDir {
   std::string path_;
 };
 
-}  // namespace adaspring::daemon::testing
+}  // namespace adaspring::daemon::ops_testing
 
 #endif  // ADASPRING_TESTS_DAEMON_OPS_TEMP_DIR_H_
