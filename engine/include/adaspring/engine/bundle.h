@@ -1,13 +1,33 @@
 // Model bundle (.asb) I/O. File layout: proto/adaspring/v1/bundle.proto.
 //
 // ReadBundle memory-maps the file read-only; the returned Model's tensors point into the
-// mapping (kept alive by the Model). Every offset, size, dtype, shape and checksum is validated
-// before use: a damaged or hostile file yields INVALID_ARGUMENT (or NOT_FOUND /
-// PERMISSION_DENIED for open errors) whose message starts with the path and names the
-// problem; it never crashes.
+// mapping (kept alive by the Model, via TensorStore::SetKeepAlive). Every offset, size, dtype,
+// shape and checksum is validated before use: a damaged or hostile file yields
+// INVALID_ARGUMENT (or NOT_FOUND / PERMISSION_DENIED for open errors) whose message starts
+// with the path and names the problem; it never crashes. What is checked, in order:
+//   header (size, magic, version, manifest length, manifest CRC32C), manifest (protobuf parse,
+//   format_version, architecture via ValidateArch), tensor entries (name unique, dtype f32,
+//   rank 1..8, dims 1..2^31, no overflow, size_bytes == numel * 4, offset 64-aligned and
+//   after the manifest, inside the file, no overlaps, CRC32C), tensors against the
+//   architecture (Model::CheckTensors: present, right shape, finite, variances >= 0), labels
+//   (one per class), input spec (shape, NCHW, one mean and one std > 0 per channel),
+//   calibration scales (finite, >= 0), predictor (AccuracyPredictor::Validate) and measured
+//   configurations (parse, accuracy in [0, 1], split "val" | "test").
+// A tensor the architecture does not use is REJECTED, not ignored ("unexpected tensor"): such
+// a bundle was almost certainly written for another architecture.
+// Contract: a mapped bundle must not be truncated or rewritten in place while a Model uses it
+// (reads would fault); WriteBundle never does that, it renames a new file over the old one.
 //
 // WriteBundle writes to a temporary file in the same directory, fsyncs it and renames it over
-// `path`, so readers see either the old or the new bundle, never a torn one.
+// `path` (then fsyncs the directory), so readers see either the old or the new bundle, never
+// a torn one; on failure the temporary file is removed and the old file is untouched. Errors:
+// NOT_FOUND (directory missing), PERMISSION_DENIED, RESOURCE_EXHAUSTED (disk full, file-size
+// limit), INVALID_ARGUMENT (a model that would not read back; see SerializeBundle).
+//
+// SerializeBundle checks its output with the reader's validation, so it never produces bytes
+// ReadBundle would refuse; the bytes are deterministic for a given model.
+//
+// Thread safety: all functions are thread-safe (no shared state).
 #ifndef ADASPRING_ENGINE_BUNDLE_H_
 #define ADASPRING_ENGINE_BUNDLE_H_
 
