@@ -152,9 +152,8 @@ class CostModelImpl final : public CostModel {
       for (int v = 0; v < index_.num_variants(); ++v)
         wanted[v] = !current.rows.count(index_.key(v));
     }
-    auto out =
-        search::ProfileVariants(model_, index_, options_.threads, options_.profile_reps, wanted,
-                                options_.evolver.get());
+    auto out = search::ProfileVariants(model_, index_, options_.threads, options_.profile_reps,
+                                       wanted, options_.evolver.get());
     if (!out.ok()) return out.status();
     for (auto& [k, row] : out->rows) current.rows[k] = row;
     if (out->fitted) {

@@ -20,29 +20,32 @@ constexpr int kResources = 3;
 constexpr const char* kResourceNames[kResources] = {"memory_bytes", "cpu_capacity", "power_w"};
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
+// A point an app can take; `point` is a frontier point or a kept current configuration
+// (owned by JointSearch for the call).
 struct Candidate {
   double accuracy = 0;
   double use[kResources] = {0, 0, 0};
+  double scalar = 0;  // weighted resource use (per greedy run)
   const FrontierPoint* point = nullptr;
-  ConfigCost cost;  // for a current configuration not taken from the frontier
-  Config config;
 };
 
 struct AppState {
   std::vector<Candidate> candidates;  // meeting the app's own constraints, accuracy ascending
   int choice = -1;
   bool pinned = false;
-  Candidate pin;  // the kept configuration when pinned
+  Candidate pin;                   // the kept configuration when pinned
+  std::vector<int> hull, scratch;  // candidate indices (greedy run)
+  int hull_pos = 0;
   const Candidate& chosen() const { return pinned ? pin : candidates[choice]; }
 };
 
-Candidate MakeCandidate(const AppDemand& d, const ConfigCost& cost) {
+Candidate MakeCandidate(const AppDemand& d, const FrontierPoint* point) {
   Candidate c;
-  c.accuracy = cost.accuracy;
-  c.use[0] = static_cast<double>(cost.memory_bytes);
-  c.use[1] = d.rate_hz * cost.latency_us * 1e-6;  // core-seconds per second
-  c.use[2] = d.rate_hz * cost.energy_uj * 1e-6;   // joules per second = watts
-  c.cost = cost;
+  c.accuracy = point->cost.accuracy;
+  c.use[0] = static_cast<double>(point->cost.memory_bytes);
+  c.use[1] = d.rate_hz * point->cost.latency_us * 1e-6;  // core-seconds per second
+  c.use[2] = d.rate_hz * point->cost.energy_uj * 1e-6;   // joules per second = watts
+  c.point = point;
   return c;
 }
 
@@ -51,6 +54,7 @@ struct Greedy {
   std::vector<AppState>* apps;
   const std::vector<AppDemand>* demands;
   double usage[kResources] = {0, 0, 0};
+  std::vector<int> order_;
 
   bool Fits(const Candidate& from, const Candidate& to) const {
     for (int k = 0; k < kResources; ++k)
@@ -81,62 +85,125 @@ struct Greedy {
   }
 
   // Runs the greedy over unpinned apps. Returns the overrun resource (-1 = feasible).
+  //
+  // Resources are scalarised with weights that grow with how oversubscribed each one would be
+  // if every app took its most accurate point, so the scarcest resource dominates. Per app,
+  // the points on the upper convex hull of (scalar cost, accuracy) are the efficient upgrade
+  // steps (the classic multiple-choice knapsack greedy); the app whose next step has the best
+  // priority x accuracy gain per unit of cost moves while the step fits every budget. The hull
+  // is built in one pass over the accuracy-sorted candidates: O(candidates) per app.
   int Run() {
     std::fill(usage, usage + kResources, 0.0);
+    double at_max[kResources] = {0, 0, 0};
     for (AppState& a : *apps) {
-      if (a.candidates.empty() && !a.pinned) continue;
-      if (!a.pinned) {
-        // Cheapest: smallest budget-normalised use (ties: more accurate).
-        double best = kInf;
-        int best_j = 0;
-        for (size_t j = 0; j < a.candidates.size(); ++j) {
-          double s = 0;
-          for (int k = 0; k < kResources; ++k)
-            if (std::isfinite(budget[k])) s += a.candidates[j].use[k] / std::max(budget[k], 1e-30);
-          if (s < best || (s == best && a.candidates[j].accuracy > a.candidates[best_j].accuracy)) {
-            best = s;
-            best_j = static_cast<int>(j);
+      if (a.pinned) {
+        for (int k = 0; k < kResources; ++k) usage[k] += a.pin.use[k];
+        for (int k = 0; k < kResources; ++k) at_max[k] += a.pin.use[k];
+      } else if (!a.candidates.empty()) {
+        for (int k = 0; k < kResources; ++k) at_max[k] += a.candidates.back().use[k];
+      }
+    }
+    bool all_fit = true;
+    double weight[kResources];
+    for (int k = 0; k < kResources; ++k) {
+      weight[k] = 0;
+      if (!std::isfinite(budget[k])) continue;
+      if (at_max[k] > budget[k] * (1 + 1e-12)) all_fit = false;
+      weight[k] = (at_max[k] / std::max(budget[k], 1e-30)) / std::max(budget[k], 1e-30);
+    }
+    if (all_fit) {  // nothing binds: every app at its most accurate point
+      for (AppState& a : *apps) {
+        if (a.pinned || a.candidates.empty()) continue;
+        a.choice = static_cast<int>(a.candidates.size()) - 1;
+        for (int k = 0; k < kResources; ++k) usage[k] += a.candidates[a.choice].use[k];
+      }
+      return -1;
+    }
+    // Hulls and starting points.
+    for (AppState& a : *apps) {
+      if (a.pinned || a.candidates.empty()) continue;
+      a.hull.clear();
+      // Staircase: scanning from the most accurate, keep points cheaper than all above them.
+      double cheapest = kInf;
+      std::vector<int>& stair = a.scratch;
+      stair.clear();
+      for (int j = static_cast<int>(a.candidates.size()) - 1; j >= 0; --j) {
+        double c = 0;
+        for (int k = 0; k < kResources; ++k) c += weight[k] * a.candidates[j].use[k];
+        a.candidates[j].scalar = c;
+        if (c < cheapest) {
+          cheapest = c;
+          stair.push_back(j);
+        }
+      }
+      // stair is by scalar cost descending; walk it ascending and keep the concave hull.
+      for (auto it = stair.rbegin(); it != stair.rend(); ++it) {
+        const Candidate& p = a.candidates[*it];
+        while (a.hull.size() >= 2) {
+          const Candidate& o = a.candidates[a.hull[a.hull.size() - 2]];
+          const Candidate& m = a.candidates[a.hull.back()];
+          // Drop m when it lies on or below the segment o -> p.
+          const double cross = (m.scalar - o.scalar) * (p.accuracy - o.accuracy) -
+                               (m.accuracy - o.accuracy) * (p.scalar - o.scalar);
+          if (cross >= 0) {
+            a.hull.pop_back();
+          } else {
+            break;
           }
         }
-        a.choice = best_j;
+        a.hull.push_back(*it);
       }
-      for (int k = 0; k < kResources; ++k) usage[k] += a.chosen().use[k];
+      a.hull_pos = 0;
+      a.choice = a.hull[0];
+      for (int k = 0; k < kResources; ++k) usage[k] += a.candidates[a.choice].use[k];
     }
-    if (const int over = Overrun(); over >= 0) return over;
-    // Upgrades by marginal utility per unit of (scarcity-weighted) resource.
+    if (int over = Overrun(); over >= 0) {
+      // The scalar-cheapest points overrun `over`: retry with each app's point using the least
+      // of that resource before declaring the budget infeasible.
+      std::fill(usage, usage + kResources, 0.0);
+      for (AppState& a : *apps) {
+        if (!a.pinned && !a.candidates.empty()) {
+          int best = 0;
+          for (size_t j = 1; j < a.candidates.size(); ++j)
+            if (a.candidates[j].use[over] <= a.candidates[best].use[over])
+              best = static_cast<int>(j);
+          a.choice = best;
+          a.hull.clear();
+        }
+        if (a.pinned || !a.candidates.empty())
+          for (int k = 0; k < kResources; ++k) usage[k] += a.chosen().use[k];
+      }
+      if (int again = Overrun(); again >= 0) return again;
+    }
+    // Upgrades along the hulls, best gain per unit of cost first.
     for (;;) {
       double best_ratio = 0;
-      int best_app = -1, best_j = -1;
-      double weight[kResources];
-      for (int k = 0; k < kResources; ++k)
-        weight[k] = std::isfinite(budget[k])
-                        ? 1.0 / std::max(budget[k] - usage[k], 1e-9 * std::max(budget[k], 1e-30))
-                        : 0.0;
+      int best_app = -1;
       for (size_t i = 0; i < apps->size(); ++i) {
         AppState& a = (*apps)[i];
-        if (a.pinned || a.candidates.empty()) continue;
-        const Candidate& cur = a.candidates[a.choice];
-        const double priority = (*demands)[i].priority;
-        for (size_t j = a.choice + 1; j < a.candidates.size(); ++j) {
-          const Candidate& to = a.candidates[j];
-          if (to.accuracy <= cur.accuracy) continue;
-          if (!Fits(cur, to)) continue;
-          double cost = 0;
-          for (int k = 0; k < kResources; ++k)
-            cost += std::max(0.0, to.use[k] - cur.use[k]) * weight[k];
-          const double ratio = priority * (to.accuracy - cur.accuracy) / (cost + 1e-12);
-          if (ratio > best_ratio) {
-            best_ratio = ratio;
-            best_app = static_cast<int>(i);
-            best_j = static_cast<int>(j);
-          }
+        if (a.pinned || a.hull_pos + 1 >= static_cast<int>(a.hull.size())) continue;
+        const Candidate& cur = a.candidates[a.hull[a.hull_pos]];
+        const Candidate& next = a.candidates[a.hull[a.hull_pos + 1]];
+        const double ratio = (*demands)[i].priority * (next.accuracy - cur.accuracy) /
+                             std::max(next.scalar - cur.scalar, 1e-300);
+        if (ratio > best_ratio) {
+          best_ratio = ratio;
+          best_app = static_cast<int>(i);
         }
       }
       if (best_app < 0) break;
-      Move((*apps)[best_app], best_j);
+      AppState& a = (*apps)[best_app];
+      const int next = a.hull[a.hull_pos + 1];
+      if (Fits(a.candidates[a.choice], a.candidates[next])) {
+        Move(a, next);
+        ++a.hull_pos;
+      } else {
+        a.hull.resize(a.hull_pos + 1);  // its next step does not fit: stop upgrading it
+      }
     }
     // Fill: each app (highest priority first) to its most accurate point that still fits.
-    std::vector<int> order(apps->size());
+    std::vector<int>& order = order_;
+    order.resize(apps->size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
     std::stable_sort(order.begin(), order.end(),
                      [&](int x, int y) { return (*demands)[x].priority > (*demands)[y].priority; });
@@ -181,6 +248,8 @@ JointResult JointSearch(const std::vector<AppDemand>& demands, const DeviceBudge
   result.feasible = true;
   std::vector<AppState> apps(demands.size());
   std::vector<std::optional<Candidate>> current(demands.size());
+  // Points that are not on a frontier: kept current configurations and per-app fallbacks.
+  std::vector<FrontierPoint> owned(demands.size());
 
   for (size_t i = 0; i < demands.size(); ++i) {
     const AppDemand& d = demands[i];
@@ -190,14 +259,14 @@ JointResult JointSearch(const std::vector<AppDemand>& demands, const DeviceBudge
       if (result.binding.empty()) result.binding = absl::StrCat("app:", d.app, ":no_frontier");
       continue;
     }
-    for (const FrontierPoint& p : d.frontier->points()) {
-      if (!MeetsConstraints(p.cost, d.constraints)) continue;
-      Candidate c = MakeCandidate(d, p.cost);
-      c.point = &p;
-      apps[i].candidates.push_back(std::move(c));
+    // Frontier points come sorted by accuracy, highest first: walk them backwards so that
+    // candidates are in ascending accuracy without sorting.
+    const auto& points = d.frontier->points();
+    apps[i].candidates.reserve(points.size());
+    for (auto it = points.rbegin(); it != points.rend(); ++it) {
+      if (MeetsConstraints(it->cost, d.constraints))
+        apps[i].candidates.push_back(MakeCandidate(d, &*it));
     }
-    std::sort(apps[i].candidates.begin(), apps[i].candidates.end(),
-              [](const Candidate& a, const Candidate& b) { return a.accuracy < b.accuracy; });
     if (apps[i].candidates.empty()) {
       // The app cannot meet its own constraints: report its closest point and why.
       result.per_app[i] = d.frontier->Best(d.constraints);
@@ -205,17 +274,16 @@ JointResult JointSearch(const std::vector<AppDemand>& demands, const DeviceBudge
       if (result.binding.empty())
         result.binding = absl::StrCat("app:", d.app, ":", result.per_app[i].binding);
       // It still occupies resources at that point.
+      owned[i] = FrontierPoint{result.per_app[i].config, result.per_app[i].cost};
       apps[i].pinned = true;
-      apps[i].pin = MakeCandidate(d, result.per_app[i].cost);
-      apps[i].pin.config = result.per_app[i].config;
+      apps[i].pin = MakeCandidate(d, &owned[i]);
       continue;
     }
     if (d.current.has_value() && d.cost != nullptr) {
-      const ConfigCost cur = d.cost->Predict(*d.current);
+      ConfigCost cur = d.cost->Predict(*d.current);
       if (MeetsConstraints(cur, d.constraints)) {
-        Candidate c = MakeCandidate(d, cur);
-        c.config = *d.current;
-        current[i] = std::move(c);
+        owned[i] = FrontierPoint{*d.current, cur};
+        current[i] = MakeCandidate(d, &owned[i]);
       }
     }
   }
@@ -235,17 +303,17 @@ JointResult JointSearch(const std::vector<AppDemand>& demands, const DeviceBudge
       if (!current[i] || apps[i].pinned || apps[i].candidates.empty()) continue;
       const Candidate& cur = *current[i];
       const Candidate& next = apps[i].chosen();
-      const Config& next_config = next.point->config;
-      if (next_config == cur.config) continue;
+      if (next.point->config == cur.point->config) continue;
       bool keep = demands[i].seconds_since_switch < hysteresis.cooldown_s;
       if (!keep) {
         const bool gain = next.accuracy >= cur.accuracy + hysteresis.min_accuracy_gain;
-        const double lat_saving =
-            cur.cost.latency_us > 0 ? 1 - next.cost.latency_us / cur.cost.latency_us : 0;
-        const double mem_saving =
-            cur.cost.memory_bytes > 0
-                ? 1 - static_cast<double>(next.cost.memory_bytes) / cur.cost.memory_bytes
-                : 0;
+        const double lat_saving = cur.point->cost.latency_us > 0
+                                      ? 1 - next.point->cost.latency_us / cur.point->cost.latency_us
+                                      : 0;
+        const double mem_saving = cur.point->cost.memory_bytes > 0
+                                      ? 1 - static_cast<double>(next.point->cost.memory_bytes) /
+                                                static_cast<double>(cur.point->cost.memory_bytes)
+                                      : 0;
         const bool saving = next.accuracy >= cur.accuracy &&
                             std::max(lat_saving, mem_saving) >= hysteresis.min_cost_saving;
         keep = !gain && !saving;
@@ -298,8 +366,8 @@ JointResult JointSearch(const std::vector<AppDemand>& demands, const DeviceBudge
     }
     SearchResult& r = result.per_app[i];
     const Candidate& c = a.chosen();
-    r.config = c.point ? c.point->config : c.config;
-    r.cost = c.point ? c.point->cost : c.cost;
+    r.config = c.point->config;
+    r.cost = c.point->cost;
     r.feasible = over < 0;
     if (over >= 0) r.binding = kResourceNames[over];
     result.objective += demands[i].priority * r.cost.accuracy;

@@ -30,16 +30,20 @@ double Median(std::vector<double> v) {
 void FitScaleAndOverhead(const std::vector<double>& alone_us, const std::vector<int>& primitives,
                          const std::vector<double>& run_us, double* scale,
                          double* per_primitive_us) {
+  // Weighted by 1 / run^2: minimises the relative error, which is what matters for small and
+  // large configurations alike (and what the MAPE measures).
   double saa = 0, sap = 0, spp = 0, sar = 0, spr = 0, sumr = 0, suma = 0;
   for (size_t i = 0; i < run_us.size(); ++i) {
     const double a = alone_us[i], p = primitives[i], r = run_us[i];
-    saa += a * a;
-    sap += a * p;
-    spp += p * p;
-    sar += a * r;
-    spr += p * r;
-    sumr += r;
-    suma += a;
+    if (!(r > 0)) continue;
+    const double w = 1 / (r * r);
+    saa += w * a * a;
+    sap += w * a * p;
+    spp += w * p * p;
+    sar += w * a * r;
+    spr += w * p * r;
+    sumr += w * r * a;
+    suma += w * a * a;
   }
   const double det = saa * spp - sap * sap;
   if (run_us.size() >= 4 && det > 1e-9 * saa * spp) {
@@ -51,6 +55,7 @@ void FitScaleAndOverhead(const std::vector<double>& alone_us, const std::vector<
       return;
     }
   }
+  // Scale only (weighted least squares through the origin).
   *scale = suma > 0 ? sumr / suma : 1.0;
   *per_primitive_us = 0;
 }
