@@ -80,8 +80,10 @@ int CmdContext(const GlobalOptions& g) {
        {"pressure (avg10)", absl::StrCat("cpu ", FormatFixed(c.psi_cpu_some_avg10(), 1),
                                          "%  memory ", FormatFixed(c.psi_memory_some_avg10(), 1),
                                          "%  io ", FormatFixed(c.psi_io_some_avg10(), 1), "%")},
-       {"temperature", absl::StrCat(FormatFixed(c.temperature_c(), 1), "°C (trip ",
-                                    FormatFixed(c.temperature_trip_c(), 1), "°C)")},
+       {"temperature", c.temperature_c() == 0 && c.temperature_trip_c() == 0
+                           ? "-"
+                           : absl::StrCat(FormatFixed(c.temperature_c(), 1), "°C (trip ",
+                                          FormatFixed(c.temperature_trip_c(), 1), "°C)")},
        {"power", c.power_w() > 0 ? FormatFixed(c.power_w(), 2) + " W" : "-"},
        {"battery", c.has_battery() ? absl::StrCat(FormatFixed(c.battery_percent(), 0), "%",
                                                   c.on_ac() ? " (on AC)" : " (discharging)")

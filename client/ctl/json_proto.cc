@@ -81,7 +81,7 @@ Json ToJson(const Message& message) {
       Json arr = Json::array();
       for (int k = 0; k < r->FieldSize(message, f); ++k) arr.push_back(Scalar(message, r, f, k));
       j[f->name()] = std::move(arr);
-    } else if (f->has_presence() && !f->containing_oneof() &&
+    } else if (f->has_presence() && !f->real_containing_oneof() &&
                f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE && !r->HasField(message, f)) {
       j[f->name()] = nullptr;  // proto3 `optional` left unset
     } else {
