@@ -185,6 +185,7 @@ class ContextMonitor::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   void ArmDeadline(uint64_t job) {
+    reads_at_deadline_arm_ = worker_->reads_done();
     deadline_timer_.expires_after(options_.read_timeout);
     deadline_timer_.async_wait([weak = weak_from_this(), job](const boost::system::error_code& ec) {
       if (ec) return;
@@ -194,6 +195,12 @@ class ContextMonitor::Impl : public std::enable_shared_from_this<Impl> {
 
   void OnDeadline(uint64_t job) {
     if (stopped_ || !in_flight_ || job != job_id_) return;
+    // The limit is per read: a sample of many slow-but-moving reads is not cut short. A read is
+    // thus declared stuck after between one and two read_timeouts.
+    if (worker_->reads_done() != reads_at_deadline_arm_) {
+      ArmDeadline(job);
+      return;
+    }
     if (!worker_->AbandonStuck()) {
       // Between two reads: the result is on its way, unless the next read stalls.
       ArmDeadline(job);
@@ -317,6 +324,7 @@ class ContextMonitor::Impl : public std::enable_shared_from_this<Impl> {
   std::string job_cause_;
   std::string pending_cause_;
   SteadyTime next_tick_;
+  uint64_t reads_at_deadline_arm_ = 0;
   std::optional<SourceStatus> trigger_status_;
   SteadyTime burst_start_;
   int burst_count_ = 0;

@@ -23,8 +23,9 @@ namespace adaspring::context {
 struct ContextMonitorOptions {
   // Sampling period (DESIGN.md: default 200 ms).
   std::chrono::milliseconds period{200};
-  // A sample whose reads take longer than this is cut short: the source being read is marked
-  // degraded "read timed out" and skipped until its read returns; the loop never waits.
+  // A read that makes no progress for this long (detected within 1-2x this time) is given up:
+  // the source is marked degraded "read timed out" and skipped until its read returns; the
+  // loop never waits.
   std::chrono::milliseconds read_timeout{1000};
   // PSI trigger for immediate wake-up; empty path disables it. The default asks for a wake-up
   // when some task stalled on memory for 150 ms within 1 s.

@@ -80,6 +80,7 @@ void SampleWorker::Run() {
         current_ = static_cast<int>(i);
       }
       result.statuses.push_back(slot.source->Sample(result.now, &result.readings));
+      reads_done_.fetch_add(1, std::memory_order_relaxed);
       {
         absl::MutexLock lock(&mu_);
         current_ = -1;

@@ -56,6 +56,10 @@ class SampleWorker : public std::enable_shared_from_this<SampleWorker> {
   // index; returns nullopt when no read is in progress (the result is about to arrive).
   std::optional<int> AbandonStuck();
 
+  // Number of Sample calls that have returned so far; lets the owner tell a slow sample
+  // (many reads) from a stuck read.
+  uint64_t reads_done() const { return reads_done_.load(std::memory_order_relaxed); }
+
   // No more results after this returns. Joins the thread when it is idle, detaches it when it
   // is blocked in a read. Idempotent.
   void Shutdown();
@@ -68,6 +72,7 @@ class SampleWorker : public std::enable_shared_from_this<SampleWorker> {
   const std::string stuck_reason_;
   const Done done_;
   std::thread thread_;
+  std::atomic<uint64_t> reads_done_{0};
 
   absl::Mutex mu_;
   std::optional<std::pair<uint64_t, SteadyTime>> job_ ABSL_GUARDED_BY(mu_);
