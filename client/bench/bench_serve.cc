@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "adaspring/client/socket_path.h"
+#include "adaspring/engine/arch.h"
 #include "adaspring/engine/bundle.h"
 #include "adaspring/engine/variant.h"
 #include "bench_client_util.h"
@@ -139,9 +140,18 @@ void RunStream(const ServeOptions& o, const v1::OpenSessionRequest& open_req, in
 
 // Requests per second of the engine alone: `workers` threads, each its own workspace with one
 // OpenMP thread (the daemon's throughput mode), batch 1.
-absl::StatusOr<double> InProcessRps(const std::string& bundle_path, const std::string& config,
-                                    int workers, double seconds) {
-  auto model = engine::ReadBundle(bundle_path);
+absl::StatusOr<double> InProcessRps(const std::string& bundle_path, const std::string& name,
+                                    const std::string& config, int workers, double seconds) {
+  absl::StatusOr<std::shared_ptr<const engine::Model>> model;
+  if (!bundle_path.empty()) {
+    model = engine::ReadBundle(bundle_path);
+  } else {
+    // The daemon serves a built-in architecture without a file (untrained weights): the
+    // same network with random weights costs the same to run.
+    auto arch = engine::BuiltinArch(name);
+    if (!arch.ok()) return arch.status();
+    model = std::shared_ptr<const engine::Model>(engine::Model::Random(*arch, 1));
+  }
   if (!model.ok()) return model.status();
   auto cfg = (*model)->space().Parse(config);
   if (!cfg.ok()) return cfg.status();
@@ -236,7 +246,7 @@ int Serve(int argc, char** argv) {
   const double p50 = Percentile(lat, 0.5), p99 = Percentile(lat, 0.99);
 
   double inprocess = 0;
-  auto ip = InProcessRps(model->path(), config, o.workers,
+  auto ip = InProcessRps(model->path(), model->name(), config, o.workers,
                          o.inprocess_seconds > 0 ? o.inprocess_seconds : std::min(o.seconds, 5.0));
   if (ip.ok()) {
     inprocess = *ip;
