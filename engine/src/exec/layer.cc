@@ -54,7 +54,7 @@ absl::StatusOr<std::shared_ptr<BuiltLayer>> BuiltLayer::Create(const PlanLayer& 
         b->attr_.set_output_scales(1 << 1, out_scales);
         b->weight_dt_ = dt::s8;
       }
-    } else if (l.kind == LayerKind::kInputReorder) {
+    } else if (l.kind == LayerKind::kInputReorder && in.dst_dt != dt::f32) {
       b->attr_.set_output_scales(0, {1.f / in.dst_step});
     }
     if (l.sum) ops.append_sum(int8 ? in.sum_step / in.dst_step : 1.f);
@@ -88,6 +88,7 @@ absl::StatusOr<std::shared_ptr<BuiltLayer>> BuiltLayer::Create(const PlanLayer& 
       (*exec)->weights = b->weights_;
       (*exec)->bias = b->bias_;
     }
+    b->impl_ = (*exec)->impl;
     absl::MutexLock lock(&b->mu_);
     b->execs_[{1, threads}] = std::move(*exec);
   } catch (const dnnl::error& e) {
@@ -101,7 +102,9 @@ absl::StatusOr<std::unique_ptr<BuiltLayer::Exec>> BuiltLayer::MakeExec(int batch
   const PlanLayer& l = layer_;
   auto e = std::make_unique<Exec>();
   dnnl::engine& eng = CpuEngine();
-  const dnnl::memory::desc user_in({batch, l.ic, l.ih, l.iw}, dt::f32, tag::nchw);
+  // A one-channel NCHW input is byte-identical to NHWC (plan.cc reads it in place).
+  const dnnl::memory::desc user_in({batch, l.ic, l.ih, l.iw}, dt::f32,
+                                   l.kind == LayerKind::kConv ? tag::nhwc : tag::nchw);
   e->src_md = l.src == kUserInput ? user_in
                                   : ActivationMd(batch, l.ic, l.ih, l.iw, in_.src_dt, in_.layout);
   if (l.kind == LayerKind::kFc) {

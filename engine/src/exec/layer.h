@@ -52,6 +52,7 @@ class BuiltLayer {
 
   const PlanLayer& layer() const { return layer_; }
   int64_t packed_bytes() const { return packed_bytes_; }
+  const std::string& impl() const { return impl_; }  // oneDNN implementation (batch 1)
 
  private:
   BuiltLayer(const PlanLayer& layer, const LayerInputs& in);
@@ -65,6 +66,7 @@ class BuiltLayer {
   dnnl::memory::dims weight_dims_;
   dnnl::memory::data_type weight_dt_ = dnnl::memory::data_type::f32;
   int64_t packed_bytes_ = 0;
+  std::string impl_;
   mutable absl::Mutex mu_;
   mutable std::map<std::pair<int, int>, std::unique_ptr<Exec>> execs_ ABSL_GUARDED_BY(mu_);
 };

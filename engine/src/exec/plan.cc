@@ -28,14 +28,16 @@ class PlanBuilder {
   Plan Build() {
     const bool int8 = config_.precision == Precision::kInt8;
     const PostAct act = arch_.activation == Activation::kRelu6 ? PostAct::kRelu6 : PostAct::kRelu;
-    // The network input: f32 convs read the caller's NCHW buffer directly (oneDNN has a
-    // first-layer kernel for it); int8 needs one quantising reorder into the arena.
     cur_ = kUserInput;
     cur_q_ = "input";
     h_ = arch_.in_height;
     w_ = arch_.in_width;
     c_ = arch_.in_channels;
-    if (int8) {
+    // The network input: int8 needs one quantising reorder into the arena; f32 too unless the
+    // input has one channel (then NCHW and NHWC are the same bytes and the stem reads the
+    // caller's buffer). oneDNN 2.6 has no fast f32 conv from NCHW to NHWC (its reference
+    // kernel ran 40x slower than the whole rest of smallres28).
+    if (int8 || c_ > 1 || plan_.layout != ActLayout::kNhwc) {
       const int t = NewTensor(c_, h_, w_, /*is_signed=*/true);
       PlanLayer l;
       l.kind = LayerKind::kInputReorder;

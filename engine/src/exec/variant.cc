@@ -51,7 +51,7 @@ absl::Status VariantImpl::Run(const float* input, int batch, float* logits,
     if (!b.ok()) return b.status();
     auto* ws = static_cast<WorkspaceImpl*>(ws_base);
     dnnl::stream& s = ws->stream();
-    for (size_t i = 0; i < (*b)->prims.size(); ++i) (*b)->prims[i].execute(s, (*b)->args[i]);
+    for (size_t i = 0; i < (*b)->prims.size(); ++i) (*b)->Execute(i, s);
     s.wait();
   } catch (const dnnl::error& e) {
     return FromDnnl(e, "running variant " + text_);
@@ -68,7 +68,7 @@ absl::Status VariantImpl::RunWithHook(
     auto* ws = static_cast<WorkspaceImpl*>(ws_base);
     dnnl::stream& s = ws->stream();
     for (size_t i = 0; i < (*b)->prims.size(); ++i) {
-      (*b)->prims[i].execute(s, (*b)->args[i]);
+      (*b)->Execute(i, s);
       s.wait();
       const PlanLayer& l = plan_.layers[i];
       if (l.dst < 0) continue;
@@ -85,7 +85,7 @@ absl::Status VariantImpl::RunWithHook(
 
 std::vector<std::string> VariantImpl::LayerNames() const {
   std::vector<std::string> names;
-  for (const auto& l : layers_) names.push_back(l->layer().name);
+  for (const auto& l : layers_) names.push_back(l->layer().name + " [" + l->impl() + "]");
   return names;
 }
 
@@ -105,11 +105,11 @@ absl::StatusOr<std::vector<double>> VariantImpl::TimeLayersAlone(int batch, int 
   std::vector<double> times(reps);
   try {
     for (size_t i = 0; i < (*b)->prims.size(); ++i) {
-      for (int w = 0; w < 3; ++w) (*b)->prims[i].execute(s, (*b)->args[i]);
+      for (int w = 0; w < 3; ++w) (*b)->Execute(i, s);
       s.wait();
       for (int r = 0; r < reps; ++r) {
         const auto t0 = std::chrono::steady_clock::now();
-        (*b)->prims[i].execute(s, (*b)->args[i]);
+        (*b)->Execute(i, s);
         s.wait();
         times[r] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                        .count();

@@ -25,7 +25,17 @@ class WorkspaceImpl final : public Workspace {
     uint64_t serial = 0;
     int batch = 0;
     std::vector<dnnl::primitive> prims;
-    std::vector<std::unordered_map<int, dnnl::memory>> args;
+    std::vector<std::unordered_map<int, dnnl::memory>> args;  // keeps the memories alive
+    // The same arguments as C arrays: the C++ execute() converts its map into a fresh vector
+    // on every call, the C API takes them as they are (no allocation per run).
+    std::vector<std::vector<dnnl_exec_arg_t>> c_args;
+    // Executes layer i.
+    void Execute(size_t i, dnnl::stream& s) const {
+      dnnl::error::wrap_c_api(
+          dnnl_primitive_execute(prims[i].get(), s.get(), static_cast<int>(c_args[i].size()),
+                                 c_args[i].data()),
+          "could not execute a primitive");
+    }
     dnnl::memory input, logits;  // caller buffers, re-pointed per run (no allocation)
   };
 

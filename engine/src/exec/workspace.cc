@@ -67,8 +67,11 @@ absl::StatusOr<WorkspaceImpl::Binding*> WorkspaceImpl::Bind(const VariantImpl& v
       args[DNNL_ARG_DST] = memory_for(l.dst, ex.dst_md);
       if (ex.weights) args[DNNL_ARG_WEIGHTS] = ex.weights;
       if (ex.bias) args[DNNL_ARG_BIAS] = ex.bias;
+      std::vector<dnnl_exec_arg_t> c_args;
+      for (const auto& [arg, mem] : args) c_args.push_back({arg, mem.get()});
       b->prims.push_back(ex.prim);
       b->args.push_back(std::move(args));
+      b->c_args.push_back(std::move(c_args));
     }
   } catch (const dnnl::error& e) {
     return FromDnnl(e, "binding a variant to a workspace");

@@ -70,7 +70,7 @@ class Variant {
   virtual absl::Status Run(const float* input, int batch, float* logits,
                            Workspace* ws) const = 0;
 
-  // Per-layer view, for profiling and the overhead benchmark: names of the oneDNN primitives
+  // Per-layer view, for profiling and the overhead benchmark: "name [oneDNN implementation]" of the primitives
   // in execution order, and the median time of each when run alone (ms, `reps` repetitions).
   virtual std::vector<std::string> LayerNames() const = 0;
   virtual absl::StatusOr<std::vector<double>> TimeLayersAlone(int batch, int reps,
