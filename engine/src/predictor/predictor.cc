@@ -15,7 +15,7 @@ using predictor_internal::MakePlan;
 using predictor_internal::Plan;
 
 AccuracyPredictor::AccuracyPredictor(const ConfigSpace& space, PredictorParams params)
-    : params_(std::move(params)), plan_(std::make_unique<const Plan>(MakePlan(space))) {
+    : params_(std::move(params)), plan_(std::make_shared<const Plan>(MakePlan(space))) {
   // Match by name so that a predictor stays usable if the feature order ever changes.
   std::map<std::string, double> by_name;
   const size_t n = std::min(params_.feature_names.size(), params_.coefficients.size());
@@ -28,6 +28,8 @@ AccuracyPredictor::AccuracyPredictor(const ConfigSpace& space, PredictorParams p
 }
 
 AccuracyPredictor::~AccuracyPredictor() = default;
+AccuracyPredictor::AccuracyPredictor(const AccuracyPredictor&) = default;
+AccuracyPredictor& AccuracyPredictor::operator=(const AccuracyPredictor&) = default;
 AccuracyPredictor::AccuracyPredictor(AccuracyPredictor&&) noexcept = default;
 AccuracyPredictor& AccuracyPredictor::operator=(AccuracyPredictor&&) noexcept = default;
 

@@ -70,6 +70,8 @@ TEST(AccuracyPredictorTest, FitRecoversLinearGroundTruth) {
   }
   EXPECT_DOUBLE_EQ(AccuracyPredictor::KendallTau(pred, meas), params->kendall_tau);
   EXPECT_FALSE(predictor.is_prior());
+  const AccuracyPredictor copy = predictor;
+  EXPECT_EQ(copy.Predict(heldout[0].first), predictor.Predict(heldout[0].first));
 }
 
 TEST(AccuracyPredictorTest, FitRejectsBadInput) {

@@ -61,6 +61,9 @@ class AccuracyPredictor final : public AccuracyEstimator {
   // first to reject params that do not belong to the space.
   AccuracyPredictor(const ConfigSpace& space, PredictorParams params);
   ~AccuracyPredictor() override;
+  // Copies share the immutable feature plan.
+  AccuracyPredictor(const AccuracyPredictor&);
+  AccuracyPredictor& operator=(const AccuracyPredictor&);
   AccuracyPredictor(AccuracyPredictor&&) noexcept;
   AccuracyPredictor& operator=(AccuracyPredictor&&) noexcept;
 
@@ -96,7 +99,7 @@ class AccuracyPredictor final : public AccuracyEstimator {
 
  private:
   PredictorParams params_;
-  std::unique_ptr<const predictor_internal::Plan> plan_;
+  std::shared_ptr<const predictor_internal::Plan> plan_;
   std::vector<double> coef_;  // indexed by the plan's feature index
 };
 
