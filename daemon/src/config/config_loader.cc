@@ -294,6 +294,32 @@ std::string DumpConfig(const DaemonConfig& config) {
   return out;
 }
 
+std::vector<std::string> ChangedKeys(const DaemonConfig& running, const DaemonConfig& next) {
+  std::vector<std::string> keys;
+  for (const Field& field : config_internal::Fields()) {
+    if (config_internal::FieldValueText(field, running) !=
+        config_internal::FieldValueText(field, next)) {
+      keys.push_back(field.DottedKey());
+    }
+  }
+  return keys;
+}
+
+std::vector<std::string> RestartRequiredKeys(const DaemonConfig& running,
+                                             const DaemonConfig& next) {
+  // Sockets and listeners are bound once at start; the directories hold them and the state.
+  static const std::vector<std::string> kRestartTables = {"sockets", "tcp", "metrics"};
+  std::vector<std::string> keys;
+  for (const std::string& key : ChangedKeys(running, next)) {
+    const std::string table = key.substr(0, key.find('.'));
+    if (key == "mode" || key == "runtime_dir" || key == "state_dir" ||
+        std::find(kRestartTables.begin(), kRestartTables.end(), table) != kRestartTables.end()) {
+      keys.push_back(key);
+    }
+  }
+  return keys;
+}
+
 int CheckConfigCommand(const std::string& path, std::ostream& out, std::ostream& err) {
   absl::StatusOr<DaemonConfig> config = LoadConfig(path);
   absl::Status status = config.ok() ? CheckPaths(*config) : config.status();

@@ -14,6 +14,7 @@
 
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -78,6 +79,13 @@ absl::StatusOr<DaemonConfig> ResolveConfig(const CommandLineOverrides& overrides
 // TOML text with every key of `config`; LoadConfig/ParseConfig(DumpConfig(c)) == c for every
 // valid c. Used for `adaspringctl config` style dumps and the round-trip tests.
 std::string DumpConfig(const DaemonConfig& config);
+
+// For SIGHUP: the dotted keys whose values differ between the running configuration and the
+// newly loaded one (documentation order), and the subset that takes effect only after a
+// restart (mode, runtime_dir, state_dir, sockets.*, tcp.*, metrics.* -- the daemon keeps the
+// old value of those and should log a warning naming them).
+std::vector<std::string> ChangedKeys(const DaemonConfig& running, const DaemonConfig& next);
+std::vector<std::string> RestartRequiredKeys(const DaemonConfig& running, const DaemonConfig& next);
 
 // `adaspringd --check-config FILE`: loads FILE, validates values and paths. On success prints
 // "FILE: OK" and the effective configuration (DumpConfig) to `out` and returns 0; otherwise

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace adaspring::daemon {
 
@@ -38,8 +39,15 @@ const char* LogLevelName(LogLevel level);
 absl::StatusOr<LogTarget> ParseLogTarget(const std::string& text);
 
 // One structured field. Keys are lower_snake_case ([a-z0-9_], starting with a letter); the
-// views must stay valid during the Log() call only.
+// views must stay valid during the Log() call only. Values may be std::string,
+// std::string_view, absl::string_view (e.g. status.message()) or string literals; format
+// numbers with absl::StrCat.
 struct LogField {
+  LogField(std::string_view k, std::string_view v) : key(k), value(v) {}
+  LogField(std::string_view k, const std::string& v) : key(k), value(v) {}
+  LogField(std::string_view k, const char* v) : key(k), value(v) {}
+  LogField(std::string_view k, absl::string_view v) : key(k), value(v.data(), v.size()) {}
+
   std::string_view key;
   std::string_view value;
 };

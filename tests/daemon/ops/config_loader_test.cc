@@ -301,6 +301,21 @@ TEST(ConfigLoaderTest, CheckConfigCommandExitsWithExConfig) {
   EXPECT_THAT(err3.str(), HasSubstr("none.toml"));
 }
 
+TEST(ConfigLoaderTest, ReloadReportsChangedAndRestartOnlyKeys) {
+  const DaemonConfig running = DefaultConfig(false);
+  DaemonConfig next = running;
+  EXPECT_TRUE(ChangedKeys(running, next).empty());
+  next.limits.max_sessions = 10;
+  next.logging.level = "debug";
+  next.sockets.app_mode = 0666;
+  next.metrics.enabled = true;
+  EXPECT_THAT(ChangedKeys(running, next),
+              ::testing::ElementsAre("sockets.app_mode", "limits.max_sessions", "metrics.enabled",
+                                     "logging.level"));
+  EXPECT_THAT(RestartRequiredKeys(running, next),
+              ::testing::ElementsAre("sockets.app_mode", "metrics.enabled"));
+}
+
 // ---- round trip: LoadConfig(DumpConfig(x)) == x over many random valid configurations ----
 
 class RandomConfig {

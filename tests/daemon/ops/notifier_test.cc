@@ -8,10 +8,16 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <future>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/ops/temp_dir.h"
+#include "systemd/watchdog_timer.h"
 
 namespace adaspring::daemon {
 namespace {
@@ -110,6 +116,43 @@ TEST(NotifierTest, WatchdogIntervalComesFromTheEnvironment) {
   EXPECT_EQ(notifier.WatchdogInterval().count(), 0);
   unsetenv("WATCHDOG_USEC");
   unsetenv("WATCHDOG_PID");
+}
+
+TEST(WatchdogTimerTest, PingsFromTheEventLoopUntilStopped) {
+  FakeSystemd systemd;
+  ASSERT_TRUE(systemd.bound());
+  setenv("WATCHDOG_USEC", "20000", 1);  // WatchdogSec=20ms: pings every 10 ms
+  setenv("WATCHDOG_PID", absl::StrCat(getpid()).c_str(), 1);
+  Notifier notifier;
+  boost::asio::io_context io;
+  auto guard = boost::asio::make_work_guard(io);
+  WatchdogTimer timer(io, notifier);
+  ASSERT_TRUE(timer.Start());
+  EXPECT_EQ(timer.period(), std::chrono::milliseconds(10));
+  std::thread loop([&] { io.run(); });
+  // The immediate ping plus two from the timer.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(systemd.Receive(), "WATCHDOG=1") << i;
+  std::promise<void> stopped;
+  boost::asio::post(io, [&] {
+    timer.Stop();
+    stopped.set_value();
+  });
+  stopped.get_future().wait();
+  guard.reset();
+  io.stop();
+  loop.join();
+  EXPECT_EQ(timer.period().count(), 0);
+  unsetenv("WATCHDOG_USEC");
+  unsetenv("WATCHDOG_PID");
+}
+
+TEST(WatchdogTimerTest, DoesNothingWithoutWatchdogSec) {
+  unsetenv("WATCHDOG_USEC");
+  Notifier notifier;
+  boost::asio::io_context io;
+  WatchdogTimer timer(io, notifier);
+  EXPECT_FALSE(timer.Start());
+  EXPECT_EQ(io.poll(), 0u);  // nothing was scheduled
 }
 
 }  // namespace
