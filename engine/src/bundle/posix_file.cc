@@ -39,19 +39,20 @@ std::string DirOf(const std::string& path) {
   return path.substr(0, slash);
 }
 
-absl::Status WriteAll(int fd, std::string_view bytes) {
+// Writes everything, retrying short writes and EINTR. False with errno set on failure.
+bool WriteAll(int fd, std::string_view bytes) {
   const char* p = bytes.data();
   size_t left = bytes.size();
   while (left > 0) {
     const ssize_t n = ::write(fd, p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return absl::Status(absl::StatusCode::kUnknown, "");  // caller maps errno
+      return false;
     }
     p += n;
     left -= static_cast<size_t>(n);
   }
-  return absl::OkStatus();
+  return true;
 }
 
 }  // namespace
@@ -111,7 +112,7 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view bytes
   };
   // mkostemp creates 0600; a bundle is meant to be readable by the daemon's user and others.
   if (::fchmod(fd.get(), 0644) != 0) return fail("cannot set the mode of the temporary file");
-  if (!WriteAll(fd.get(), bytes).ok()) return fail("cannot write");
+  if (!WriteAll(fd.get(), bytes)) return fail("cannot write");
   if (::fsync(fd.get()) != 0) return fail("cannot fsync");
   if (::close(fd.release()) != 0) return fail("cannot close");
   if (::rename(tmp.c_str(), path.c_str()) != 0) return fail("cannot rename over");
