@@ -220,6 +220,22 @@ int Main(int argc, char** argv) {
     std::cout << app.help();
     return kExitUsage;
   }
+  // CLI11 reports an unknown command as "A subcommand is required"; name it instead.
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--socket" || a == "--admin-socket" || a == "--timeout") {
+      ++i;
+      continue;
+    }
+    if (a.empty() || a[0] == '-') continue;
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands({})) known |= sub->get_name() == a;
+    if (!known) {
+      std::cerr << "adaspringctl: unknown command '" << a << "' (see 'adaspringctl --help')\n";
+      return kExitUsage;
+    }
+    break;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -81,6 +81,9 @@ TEST(CtlHelpTest, UsageErrorsExitWith2) {
   EXPECT_EQ(RunCtl({"infer", "--input", "x.png"}).exit_code, 2);  // --model missing
   EXPECT_EQ(RunCtl({"override", "set", "--cpu-busy", "80"}).exit_code, 2);
   EXPECT_EQ(RunCtl({"models", "unload"}).exit_code, 2);
+  const CtlResult unknown = RunCtl({"--socket", "/x.sock", "stauts"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_EQ(unknown.err, "adaspringctl: unknown command 'stauts' (see 'adaspringctl --help')\n");
 }
 
 TEST(CtlHelpTest, DaemonNotRunningIsOneLineNamingTheSocketAndExit3) {

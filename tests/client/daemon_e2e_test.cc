@@ -176,6 +176,18 @@ TEST_F(DaemonE2eTest, EveryCommandsJsonIsParsedAndChecked) {
   EXPECT_EQ(CtlJson({"override", "clear"})["context"].is_object(), true);
   EXPECT_TRUE(CtlJson({"profile", model})["layers"].is_array());
 
+  // infer --json on a few test images (the model may be untrained: only the shape of the
+  // answer is checked here; accuracy has its own test with the trained bundle).
+  const std::string data = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+  if (Exists(data)) {
+    const json inf = CtlJson({"infer", "--model", model, "--input", data, "--count", "3"});
+    ASSERT_EQ(inf["images"].size(), 3u);
+    EXPECT_EQ(inf["total"], 3);
+    EXPECT_TRUE(inf["accuracy"].is_number());
+    EXPECT_EQ(inf["images"][0]["top_k"].size(), 3u);
+    EXPECT_FALSE(inf["configuration"].get<std::string>().empty());
+  }
+
   const CtlResult missing = Ctl({"models", "unload", "no-such-model"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_EQ(Lines(missing.err).size(), 1u);
