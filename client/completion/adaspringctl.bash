@@ -5,9 +5,28 @@ _adaspringctl_models() {
     grep -o '"name":"[^"]*"' | cut -d'"' -f4
 }
 
+# Works with or without the bash-completion package (which provides _init_completion and
+# _filedir); without it, plain file completion is used.
+_adaspringctl_files() {
+  if declare -F _filedir >/dev/null; then
+    _filedir "$@"
+  elif [[ $1 == -d ]]; then
+    COMPREPLY=($(compgen -d -- "$cur"))
+  else
+    COMPREPLY=($(compgen -f -- "$cur"))
+  fi
+}
+
 _adaspringctl() {
   local cur prev words cword
-  _init_completion || return
+  if declare -F _init_completion >/dev/null; then
+    _init_completion || return
+  else
+    words=("${COMP_WORDS[@]}")
+    cword=$COMP_CWORD
+    cur=${COMP_WORDS[COMP_CWORD]}
+    prev=${COMP_WORDS[COMP_CWORD - 1]}
+  fi
 
   local commands="status context sessions models watch infer profile override demo"
   local globals="--socket --admin-socket --json --timeout --help"
@@ -32,15 +51,15 @@ _adaspringctl() {
 
   case "$prev" in
     --socket | --admin-socket)
-      _filedir sock
+      _adaspringctl_files
       return
       ;;
     --input | --labels | --scenario | --daemon)
-      _filedir
+      _adaspringctl_files
       return
       ;;
     --models-dir | --data-dir | --out)
-      _filedir -d
+      _adaspringctl_files -d
       return
       ;;
     --model)
@@ -65,7 +84,7 @@ _adaspringctl() {
     models)
       case "$sub" in
         "") words_for="list load unload $globals" ;;
-        load) [[ $cur != -* ]] && { _filedir asb; return; } ; words_for="$globals" ;;
+        load) [[ $cur != -* ]] && { _adaspringctl_files; return; } ; words_for="$globals" ;;
         unload) [[ $cur != -* ]] && words_for="$(_adaspringctl_models)" || words_for="--force $globals" ;;
         *) words_for="$globals" ;;
       esac
