@@ -81,9 +81,10 @@ absl::StatusOr<Frontier> Frontier::Compute(const CostModel& cost, const Frontier
   FrontierStats stats;
   const double correction = cost.correction();
 
-  // Cheap costs first (latency, energy, accuracy exact; memory = weight bytes only, a lower
-  // bound): a point an archived one covers even at its lower bound is covered exactly too, so
-  // the exact memory (PredictStats, tens of microseconds) is computed only for the rest.
+  // Cheap costs first (latency, energy, accuracy exact; memory a lower bound: exact weight
+  // bytes + the largest activation pair): a point an archived one covers even at its lower bound is
+  // covered exactly too, so the exact memory (PredictStats, tens of microseconds) is computed only
+  // for the rest.
   const search::WeightModel weights(cost.model());
   const double power = cost.power_w();
   auto fast = [&](const Config& c) {
@@ -91,7 +92,7 @@ absl::StatusOr<Frontier> Frontier::Compute(const CostModel& cost, const Frontier
     k.latency_us = cost.PredictRawLatencyUs(c) * correction;
     k.energy_uj = k.latency_us * power;
     k.accuracy = cost.PredictAccuracy(c);
-    k.memory_bytes = weights.WeightBytes(c);
+    k.memory_bytes = weights.MemoryLowerBound(c);
     return k;
   };
   auto consider = [&](const Config& c, const ConfigCost& lower, int tag) {
@@ -102,6 +103,7 @@ absl::StatusOr<Frontier> Frontier::Compute(const CostModel& cost, const Frontier
 
   if (!options.force_local_search && space.CanonicalCount() <= options.exhaustive_max_configs) {
     stats.exhaustive = true;
+    stats.converged = true;
     // Collect, sort by accuracy, then insert: in that order few points are ever removed.
     std::vector<FrontierPoint> all;
     space.Enumerate([&](const Config& c) {
@@ -121,11 +123,16 @@ absl::StatusOr<Frontier> Frontier::Compute(const CostModel& cost, const Frontier
     for (const Config& c : UniformSeeds(space)) evaluate(c);
     std::mt19937_64 rng(options.seed);
     for (int i = 0; i < options.random_seeds; ++i) evaluate(space.Sample(rng));
+    auto in_budget = [&] {
+      return stats.evaluations < options.max_evaluations &&
+             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                     .count() < options.max_compute_ms;
+    };
     bool progress = true;
-    while (progress && stats.evaluations < options.max_evaluations) {
+    while (progress && in_budget()) {
       progress = false;
       // Explore one unexplored member at a time; the archive changes under us, so rescan.
-      for (int i = 0; i < archive.size() && stats.evaluations < options.max_evaluations; ++i) {
+      for (int i = 0; i < archive.size() && in_budget(); ++i) {
         if (archive.tag(i) == kExplored) continue;
         archive.set_tag(i, kExplored);
         const Config c = archive.point(i).config;
@@ -133,6 +140,7 @@ absl::StatusOr<Frontier> Frontier::Compute(const CostModel& cost, const Frontier
         progress = true;
       }
     }
+    stats.converged = !progress;
   }
   Frontier f;
   f.points_ = archive.Take();

@@ -23,15 +23,22 @@ class WeightModel {
   bool exact() const { return exact_; }
   // Exact weight bytes when exact(), else 0 (a lower bound of memory_bytes either way).
   int64_t WeightBytes(const Config& c) const;
+  // A lower bound of memory_bytes (weight_bytes + arena_bytes): WeightBytes() plus the
+  // largest (source + destination) activation pair of any conv that runs, since both live in
+  // the arena at once. Checked against PredictStats on random configurations; the arena part
+  // is dropped (0) when a check fails.
+  int64_t MemoryLowerBound(const Config& c) const;
 
  private:
   int64_t Compute(const Config& c) const;
 
   const ConfigSpace& space_;
   bool exact_ = false;
-  int64_t full_[2] = {0, 0};                 // weight bytes of Full(p)
-  std::vector<std::vector<int64_t>> delta_;  // [block][(p * widths + w) * ranks + r]
-  std::vector<int64_t> absent_[2];           // bytes a block adds at full choice, per p
+  int64_t full_[2] = {0, 0};                    // weight bytes of Full(p)
+  std::vector<std::vector<int64_t>> delta_;     // [block][(p * widths + w) * ranks + r]
+  std::vector<int64_t> absent_[2];              // bytes a block adds at full choice, per p
+  std::vector<std::vector<int64_t>> arena_lb_;  // [block][(p * widths + w) * ranks + r]
+  bool arena_lb_valid_ = false;
 };
 
 }  // namespace adaspring::engine::search
