@@ -102,6 +102,7 @@ class EngineFacade {
 // The engine the daemon uses by default (the real one when it is built in).
 std::unique_ptr<EngineFacade> NewDefaultEngine();
 std::unique_ptr<EngineFacade> NewSimEngine();
+std::unique_ptr<EngineFacade> NewRealEngine();
 
 }  // namespace adaspring::daemon
 

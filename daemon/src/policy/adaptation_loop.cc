@@ -236,10 +236,20 @@ void AdaptationLoop::Plan(const std::string& trigger, steady_clock::time_point t
   std::vector<PlanDemand> demands;
   std::vector<size_t> index;
   std::vector<std::string> reasons;
+  // Pinned sessions are not adapted, but what they use is not available to the others.
+  int64_t pinned_memory = 0;
+  double pinned_cpu = 0;
   for (size_t i = 0; i < all.size(); ++i) {
     Session& s = *all[i];
     std::shared_ptr<const ActiveVariant> av = s.current();
-    if (!av || s.pinned() || s.closed()) continue;
+    if (!av || s.closed()) continue;
+    if (s.pinned()) {
+      const v1::Slo slo = s.slo();
+      const double rate = slo.expected_rate_hz() > 0 ? slo.expected_rate_hz() : s.rate_hz.load();
+      pinned_memory += av->cost.memory_bytes;
+      pinned_cpu += rate * av->cost.latency_us * 1e-6;
+      continue;
+    }
     const v1::Slo slo = s.slo();
     PlanDemand d;
     d.backend = s.model()->backend.get();
@@ -269,9 +279,10 @@ void AdaptationLoop::Plan(const std::string& trigger, steady_clock::time_point t
   }
   if (!demands.empty()) {
     engine::DeviceBudget device;
-    device.memory_bytes =
-        budgets.memory_bytes > 0 ? budgets.memory_bytes : std::numeric_limits<int64_t>::max() / 4;
-    device.cpu_capacity = budgets.cpu_capacity;
+    device.memory_bytes = budgets.memory_bytes > 0
+                              ? std::max<int64_t>(1, budgets.memory_bytes - pinned_memory)
+                              : std::numeric_limits<int64_t>::max() / 4;
+    device.cpu_capacity = std::max(0.01, budgets.cpu_capacity - pinned_cpu);
     device.power_w = budgets.power_w;
     engine::HysteresisOptions hysteresis;
     hysteresis.min_accuracy_gain = policy.min_accuracy_gain;
