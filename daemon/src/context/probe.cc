@@ -1,16 +1,12 @@
 #include "context/probe.h"
 
-#include <unistd.h>
+#include <boost/asio/io_context.hpp>
 
-#include <thread>
+#include <algorithm>
 #include <utility>
-#include <vector>
 
-#include "absl/strings/str_cat.h"
+#include "context/context_monitor.h"
 #include "context/default_sources.h"
-#include "context/parse.h"
-#include "context/psi_trigger.h"
-#include "context/readings.h"
 #include "context/real_file_system.h"
 
 namespace adaspring::context {
@@ -18,33 +14,26 @@ namespace adaspring::context {
 ContextSnapshot ProbeSnapshot(std::shared_ptr<FileSystem> fs, const ProbeOptions& options) {
   SourceOptions source_options;
   source_options.extra_cgroup = options.extra_cgroup;
-  std::vector<std::shared_ptr<Source>> sources = MakeDefaultSources(fs, source_options);
+  // The probe is the monitor run for two samples on a private loop, so that it sees exactly
+  // what the daemon sees, PSI trigger included, and a hung read cannot hang it.
+  boost::asio::io_context io;
+  ContextMonitorOptions monitor_options;
+  monitor_options.period = std::max(options.interval, std::chrono::milliseconds(1));
+  monitor_options.read_timeout = options.read_timeout;
+  monitor_options.psi_trigger_path = options.psi_trigger_path;
+  monitor_options.psi_trigger_spec = options.psi_trigger_spec;
   ContextSnapshot snapshot;
-  for (int round = 0; round < 2; ++round) {
-    if (round == 1) std::this_thread::sleep_for(options.interval);
-    snapshot = SampleSources(sources, std::chrono::steady_clock::now());
-  }
-  if (!options.psi_trigger_path.empty()) {
-    absl::StatusOr<ArmedPsiTrigger> armed =
-        ArmPsiTrigger(*fs, options.psi_trigger_path, options.psi_trigger_spec);
-    SourceStatus status;
-    if (armed.ok()) {
-      ::close(armed->fd);
-      status = MakeStatus("psi_trigger", SourceState::kAvailable, armed->note);
-      status.values.emplace_back("trigger",
-                                 absl::StrCat(options.psi_trigger_path, ": ", armed->spec));
-    } else {
-      const bool absent = absl::IsNotFound(armed.status()) ||
-                          absl::IsUnimplemented(armed.status()) ||
-                          absl::IsFailedPrecondition(armed.status());
-      status = MakeStatus("psi_trigger", absent ? SourceState::kAbsent : SourceState::kDegraded,
-                          std::string(armed.status().message()));
-    }
-    snapshot.sources.push_back(std::move(status));
-  }
-  snapshot.time = std::chrono::system_clock::now();
-  snapshot.steady_time = std::chrono::steady_clock::now();
-  snapshot.sequence = 1;
+  {
+    ContextMonitor monitor(io, fs, MakeDefaultSources(fs, source_options), monitor_options);
+    int published = 0;
+    // Runs on this thread, inside io.run().
+    monitor.Subscribe([&](const ContextSnapshot& s) {
+      snapshot = s;
+      if (++published == 2) io.stop();
+    });
+    monitor.Start();
+    io.run();
+  }  // destroyed while the loop is not running, as the monitor requires
   snapshot.cause = "probe";
   return snapshot;
 }

@@ -19,14 +19,17 @@ struct ProbeOptions {
   std::string extra_cgroup;  // as SourceOptions::extra_cgroup
   // Rates (RAPL power, CPU busy) need two samples; the probe waits this long between them.
   std::chrono::milliseconds interval{250};
+  // As ContextMonitorOptions::read_timeout: a hung read is reported, not waited for.
+  std::chrono::milliseconds read_timeout{1000};
   // Also try to arm (and at once release) a PSI trigger, reported as "psi_trigger".
   std::string psi_trigger_path = "/proc/pressure/memory";
   std::string psi_trigger_spec = "some 150000 1000000";
 };
 
-// Samples the default sources twice, `interval` apart, through `fs`. Never fails: problems
-// show as source states. Blocks for the interval plus the reads (no read time limit: the
-// probe is a one-shot command a user can interrupt).
+// Runs a ContextMonitor with the default sources over `fs` on a private io_context until it
+// has published two snapshots, `interval` apart, and returns the second (cause "probe").
+// Never fails: problems show as source states, a hung read as "read timed out". Blocks for
+// about the interval plus the reads.
 ContextSnapshot ProbeSnapshot(std::shared_ptr<FileSystem> fs, const ProbeOptions& options);
 
 // Human-readable, aligned: one line per source (state and reason), its values indented below,

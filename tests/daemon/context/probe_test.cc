@@ -5,6 +5,8 @@
 #include <sstream>
 #include <string>
 
+#include "context/faulty_file_system.h"
+#include "context/real_file_system.h"
 #include "daemon/context/fake_tree.h"
 #include "gtest/gtest.h"
 
@@ -71,6 +73,23 @@ TEST(ProbeTest, ServerVmJsonShowsWhatIsMissing) {
         << json;
   EXPECT_TRUE(Contains(json, "\"memory.limit_in_bytes\": \"unlimited (9223372036854771712)\""));
   EXPECT_TRUE(Contains(json, "\"memory_limit_bytes\": 8347648000"));
+}
+
+TEST(ProbeTest, HungReadIsReportedNotWaitedFor) {
+  testing::FakeTree tree(testing::IntelLaptop());
+  auto faulty = std::make_shared<FaultyFileSystem>(std::make_shared<RealFileSystem>(tree.root()));
+  faulty->Inject("/proc/meminfo", Fault::kStall, 1);
+  ProbeOptions options;
+  options.interval = std::chrono::milliseconds(10);
+  options.read_timeout = std::chrono::milliseconds(50);
+  const ContextSnapshot s = ProbeSnapshot(faulty, options);
+  const SourceStatus* meminfo = s.FindSource("meminfo");
+  ASSERT_NE(meminfo, nullptr);
+  EXPECT_EQ(meminfo->state, SourceState::kDegraded);
+  EXPECT_NE(meminfo->reason.find("read timed out"), std::string::npos) << meminfo->reason;
+  EXPECT_EQ(s.FindSource("thermal")->state, SourceState::kAvailable);
+  EXPECT_EQ(s.cause, "probe");
+  faulty->ReleaseStalls();
 }
 
 TEST(ProbeTest, MissingRootIsAnError) {
