@@ -146,7 +146,7 @@ int Search(int argc, char** argv) {
   std::string arch_name, model_path, state_dir;
   int apps = 16, threads = 1, queries = 5000, joint_trials = 300, mape_configs = 50, mape_reps = 10,
       profile_reps = 5;
-  bool json = false;
+  bool json = false, verbose = false;
   CLI::App app{
       "Cost model and runtime search: per-app and joint search times, optimality gap, "
       "latency model error",
@@ -167,6 +167,7 @@ int Search(int argc, char** argv) {
   app.add_option("--profile-reps", profile_reps, "Repetitions per profiled timing (default 5)")
       ->check(CLI::Range(1, 1000));
   app.add_flag("--json", json, "One JSON line");
+  app.add_flag("--verbose", verbose, "Predicted vs measured latency per configuration (stderr)");
   CLI11_PARSE(app, argc, argv);
   if (arch_name.empty() && model_path.empty()) arch_name = "smallres28";
 
@@ -314,6 +315,9 @@ int Search(int argc, char** argv) {
     }
     if (runs.empty()) continue;
     measured.emplace_back(cost->PredictRawLatencyUs(c), Percentile(runs, 0.5));
+    if (verbose)
+      std::fprintf(stderr, "predicted %9.1f us measured %9.1f us  %s\n", measured.back().first,
+                   measured.back().second, model->space().ToText(c).c_str());
   }
   const size_t half = measured.size() / 2;
   for (size_t i = 0; i < measured.size(); ++i) {

@@ -44,8 +44,9 @@ void Fail(ClientTally* t, const std::string& what) {
 }
 
 // One unary client: a blocking Infer loop, paced when a rate is given.
-void RunUnary(const ServeOptions& o, const v1::OpenSessionRequest& open_req, int index,
+void RunUnary(const ServeOptions& o, v1::OpenSessionRequest open_req, int index,
               Clock::time_point end, ClientTally* t) {
+  open_req.set_app_name("bench-serve-" + std::to_string(index));
   auto channel = client::internal::MakeChannel(o.socket, client::BackoffPolicy{}, true);
   auto stub = v1::Inference::NewStub(channel);
   v1::OpenSessionResponse session;
@@ -88,8 +89,9 @@ void RunUnary(const ServeOptions& o, const v1::OpenSessionRequest& open_req, int
 }
 
 // One streaming client: keeps `window` requests in flight on one InferStream.
-void RunStream(const ServeOptions& o, const v1::OpenSessionRequest& open_req, int index,
+void RunStream(const ServeOptions& o, v1::OpenSessionRequest open_req, int index,
                Clock::time_point end, ClientTally* t) {
+  open_req.set_app_name("bench-serve-" + std::to_string(index));
   auto channel = client::internal::MakeChannel(o.socket, client::BackoffPolicy{}, true);
   auto stub = v1::Inference::NewStub(channel);
   v1::OpenSessionResponse session;
@@ -136,6 +138,13 @@ void RunStream(const ServeOptions& o, const v1::OpenSessionRequest& open_req, in
   }
   const grpc::Status s = stream->Finish();
   if (!s.ok() && s.error_code() != grpc::StatusCode::CANCELLED) Fail(t, s.error_message());
+  grpc::ClientContext close_ctx;
+  close_ctx.set_deadline(In(5000));
+  v1::CloseSessionRequest close;
+  close.set_session_id(session.session_id());
+  close.set_token(session.token());
+  v1::CloseSessionResponse closed;
+  (void)stub->CloseSession(&close_ctx, close, &closed);
 }
 
 // Requests per second of the engine alone: `workers` threads, each its own workspace with one
