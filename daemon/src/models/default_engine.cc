@@ -2,8 +2,7 @@
 
 namespace adaspring::daemon {
 
-// The real engine's evolution/cost model/search are wired in real_engine.cc once built; until
-// then the daemon serves with SimEngine.
-std::unique_ptr<EngineFacade> NewDefaultEngine() { return NewSimEngine(); }
+// The daemon serves with the real engine; SimEngine is for tests that need exact costs.
+std::unique_ptr<EngineFacade> NewDefaultEngine() { return NewRealEngine(); }
 
 }  // namespace adaspring::daemon

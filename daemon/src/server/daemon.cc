@@ -170,6 +170,7 @@ void Daemon::Reload(const DaemonConfig& config) {
 }
 
 void Daemon::ProfileInBackground(std::shared_ptr<LoadedModel> model) {
+  if (!profile_on_load_) return;
   absl::MutexLock lock(&bg_mu_);
   bg_queue_.push_back([this, model] {
     absl::Status s = model->backend->Profile(false);

@@ -100,6 +100,10 @@ class Daemon {
   Scheduler& scheduler() { return *scheduler_; }
   EngineFacade& engine() { return *engine_; }
 
+  // Whether loading a model also profiles it in the background (default true). Set before
+  // Start(); tests turn it off to stay fast.
+  void set_profile_on_load(bool on) { profile_on_load_ = on; }
+
   // Serves an in-memory model (tests and demos).
   absl::StatusOr<std::shared_ptr<LoadedModel>> AddModel(std::shared_ptr<const engine::Model> m);
 
@@ -122,6 +126,7 @@ class Daemon {
   std::unique_ptr<AdaptationLoop> policy_;
   std::atomic<bool> started_{false}, draining_{false};
   std::atomic<uint64_t> refused_{0};
+  bool profile_on_load_ = true;
 
   mutable absl::Mutex context_mu_;
   context::ContextMonitor* monitor_ ABSL_GUARDED_BY(context_mu_) = nullptr;

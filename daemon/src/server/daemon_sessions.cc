@@ -129,6 +129,9 @@ absl::StatusOr<std::shared_ptr<Session>> Daemon::Authenticate(const std::string&
 absl::Status Daemon::StartInfer(const v1::InferRequest* request, v1::InferResponse* response,
                                 std::chrono::system_clock::time_point deadline, JobSink* sink,
                                 void* tag) {
+  if (draining_.load(std::memory_order_relaxed)) {
+    return absl::UnavailableError("daemon is draining; not accepting requests");
+  }
   absl::StatusOr<std::shared_ptr<Session>> s =
       sessions_.Authenticate(request->session_id(), request->token());
   if (!s.ok()) return s.status();
@@ -139,6 +142,9 @@ absl::Status Daemon::StartInferOn(std::shared_ptr<Session> session, const v1::In
                                   v1::InferResponse* response,
                                   std::chrono::system_clock::time_point deadline, JobSink* sink,
                                   void* tag) {
+  if (draining_.load(std::memory_order_relaxed)) {
+    return absl::UnavailableError("daemon is draining; not accepting requests");
+  }
   if (session->closed()) {
     return absl::NotFoundError(absl::StrCat("session_id '", session->id(), "' is not open"));
   }

@@ -70,6 +70,7 @@ DaemonHarness::DaemonHarness(HarnessOptions options) {
   if (options.tweak) options.tweak(&config_);
 
   daemon_ = std::make_unique<Daemon>(config_, std::move(engine));
+  daemon_->set_profile_on_load(options.profile_on_load);
   EXPECT_TRUE(daemon_->Start().ok());
   daemon_->InjectContext(RoomyContext());
   servers_ = std::make_unique<RpcServers>(daemon_.get());

@@ -1,0 +1,166 @@
+// Start-up, model management and shutdown: damaged bundles are skipped, unloading is refused
+// while sessions are open, the drain finishes in-flight work, reload applies new limits, and
+// the real engine serves an untrained smallres28 end to end.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <thread>
+
+#include "daemon/core/daemon_harness.h"
+
+namespace adaspring::daemon::testing {
+namespace {
+
+TEST(LifecycleTest, DamagedBundleDoesNotStopStartup) {
+  HarnessOptions o;
+  o.bundles = {{"a.asb", "fmnist"}, {"b.asb", "other"}};
+  o.junk = {{"broken.asb", "this is not a bundle"}, {"empty.asb", ""}, {"notes.txt", "x"}};
+  DaemonHarness h(o);
+  grpc::ClientContext ctx;
+  v1::ListModelsResponse models;
+  ASSERT_TRUE(h.admin().ListModels(&ctx, {}, &models).ok());
+  ASSERT_EQ(models.models_size(), 2);
+  EXPECT_EQ(models.models(0).name(), "fmnist");
+  EXPECT_GT(models.models(0).frontier_size(), 0u);
+  const std::vector<std::string> warnings = h.daemon().TakeWarnings();
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_NE(warnings[0].find("broken.asb"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[1].find("empty.asb"), std::string::npos) << warnings[1];
+  v1::InferResponse r;
+  EXPECT_TRUE(h.Infer(DaemonHarness::Request(h.Open("app", 20000)), &r).ok());
+}
+
+TEST(LifecycleTest, LoadAndUnloadModels) {
+  DaemonHarness h;
+  const v1::OpenSessionResponse s = h.Open("app", 20000);
+  auto load = [&](const std::string& path) {
+    grpc::ClientContext ctx;
+    v1::LoadModelRequest req;
+    req.set_path(path);
+    v1::LoadModelResponse resp;
+    return h.admin().LoadModel(&ctx, req, &resp);
+  };
+  EXPECT_EQ(load(h.dir() + "/models/fmnist.asb").error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(load(h.dir() + "/nope.asb").error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(load("").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  auto unload = [&](bool force) {
+    grpc::ClientContext ctx;
+    v1::UnloadModelRequest req;
+    req.set_name("fmnist");
+    req.set_force(force);
+    v1::UnloadModelResponse resp;
+    return h.admin().UnloadModel(&ctx, req, &resp);
+  };
+  const grpc::Status refused = unload(false);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(refused.error_message().find("1 open sessions"), std::string::npos);
+  v1::InferResponse r;
+  EXPECT_TRUE(h.Infer(DaemonHarness::Request(s), &r).ok());
+  EXPECT_TRUE(unload(true).ok());
+  EXPECT_EQ(h.Infer(DaemonHarness::Request(s), &r).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(unload(false).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(load(h.dir() + "/models/fmnist.asb").ok());
+  EXPECT_TRUE(h.Infer(DaemonHarness::Request(h.Open("app", 20000)), &r).ok());
+}
+
+TEST(LifecycleTest, ShutdownDrainsInFlightRequestsAndEndsWatchStreams) {
+  DaemonHarness h;
+  const v1::OpenSessionResponse s = h.Open("app", 20000);
+  grpc::ClientContext watch_ctx;
+  v1::WatchSessionRequest wreq;
+  wreq.set_session_id(s.session_id());
+  wreq.set_token(s.token());
+  auto watch = h.app().WatchSession(&watch_ctx, wreq);
+  v1::SessionEvent first;
+  ASSERT_TRUE(watch->Read(&first));
+  EXPECT_EQ(first.reason(), "initial");
+
+  std::atomic<int> ok{0}, unavailable{0}, other{0};
+  std::atomic<bool> go{true};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&] {
+      while (go) {
+        v1::InferResponse r;
+        const grpc::Status st = h.Infer(DaemonHarness::Request(s), &r);
+        if (st.ok()) {
+          ++ok;
+        } else if (st.error_code() == grpc::StatusCode::UNAVAILABLE) {
+          ++unavailable;
+          return;
+        } else {
+          ++other;
+          return;
+        }
+      }
+    });
+  }
+  while (ok < 20) std::this_thread::yield();  // traffic is flowing
+  h.daemon().Shutdown();
+  // Every call either completed or was refused as UNAVAILABLE; none was lost or failed
+  // otherwise, and the watch stream ended cleanly.
+  v1::SessionEvent e;
+  while (watch->Read(&e)) {
+  }
+  EXPECT_TRUE(watch->Finish().ok());
+  for (auto& t : clients) t.join();
+  go = false;
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(unavailable.load(), 4);
+  v1::InferResponse r;
+  EXPECT_EQ(h.Infer(DaemonHarness::Request(s), &r).error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST(LifecycleTest, ReloadAppliesNewLimits) {
+  DaemonHarness h;
+  h.Open("app", 20000);
+  DaemonConfig next = h.config();
+  next.limits.max_sessions_per_app = 1;
+  h.daemon().Reload(next);
+  v1::OpenSessionRequest req;
+  req.set_app_name("app");
+  req.set_model("fmnist");
+  req.mutable_slo()->set_latency_budget_us(20000);
+  grpc::ClientContext ctx;
+  v1::OpenSessionResponse resp;
+  const grpc::Status st = h.app().OpenSession(&ctx, req, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(st.error_message().find("max_sessions_per_app = 1"), std::string::npos);
+}
+
+TEST(LifecycleTest, StatusAndSocketPermissions) {
+  DaemonHarness h;
+  grpc::ClientContext ctx;
+  v1::GetStatusResponse st;
+  ASSERT_TRUE(h.admin().GetStatus(&ctx, {}, &st).ok());
+  EXPECT_EQ(st.models(), 1u);
+  EXPECT_EQ(st.app_socket(), h.config().sockets.app_socket);
+  EXPECT_NE(st.summary().find("1 models"), std::string::npos) << st.summary();
+  struct stat app_st, admin_st;
+  ASSERT_EQ(::stat(h.config().sockets.app_socket.c_str(), &app_st), 0);
+  ASSERT_EQ(::stat(h.config().sockets.admin_socket.c_str(), &admin_st), 0);
+  EXPECT_EQ(app_st.st_mode & 0777, 0660u);
+  EXPECT_EQ(admin_st.st_mode & 0777, 0600u);
+}
+
+TEST(LifecycleTest, RealEngineServesAnUntrainedSmallres28) {
+  HarnessOptions o;
+  o.sim_engine = false;
+  DaemonHarness h(o);
+  ASSERT_STREQ(h.daemon().engine().name(), "engine");
+  const v1::OpenSessionResponse full = h.Open("bench", 60000000, 10, "full");
+  const v1::OpenSessionResponse adaptive = h.Open("app", 60000000);
+  for (const auto* s : {&full, &adaptive}) {
+    for (int i = 0; i < 5; ++i) {
+      v1::InferResponse r;
+      const grpc::Status st = h.Infer(DaemonHarness::Request(*s, 1 + i % 2, 0.1f * i, i), &r);
+      ASSERT_TRUE(st.ok()) << st.error_message();
+      EXPECT_EQ(r.output().shape(1), 10);
+      EXPECT_EQ(r.output().raw_contents().size(), (1 + i % 2) * 10 * sizeof(float));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace adaspring::daemon::testing
