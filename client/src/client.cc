@@ -120,9 +120,8 @@ absl::StatusOr<Configuration> Session::UpdateSlo(const Slo& slo) {
       },
       std::chrono::seconds(10));
   if (!s.ok()) return s;
-  // Later reopenings use the new SLO. Not synchronised with a concurrent reopen; the next
-  // UpdateSlo or watch event corrects the daemon side.
-  core_->options.slo = slo;
+  // Later reopenings use the new SLO.
+  core_->SetSlo(slo);
   Configuration c = internal::FromProto(resp.configuration());
   core_->SetConfiguration(c);
   return c;

@@ -14,10 +14,13 @@ std::chrono::system_clock::time_point DeadlineFrom(std::chrono::microseconds d) 
 
 absl::Status SessionCore::Open() {
   v1::OpenSessionRequest req;
-  req.set_app_name(options.app_name);
-  req.set_model(options.model);
-  *req.mutable_slo() = ToProto(options.slo);
-  req.set_pinned_configuration(options.pinned_configuration);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    req.set_app_name(options.app_name);
+    req.set_model(options.model);
+    *req.mutable_slo() = ToProto(options.slo);
+    req.set_pinned_configuration(options.pinned_configuration);
+  }
   v1::OpenSessionResponse resp;
   grpc::ClientContext ctx;
   ctx.set_deadline(DeadlineFrom(std::chrono::seconds(10)));
@@ -30,6 +33,11 @@ absl::Status SessionCore::Open() {
   config_ = FromProto(resp.configuration());
   spec = FromProto(resp.input_spec());
   return absl::OkStatus();
+}
+
+void SessionCore::SetSlo(const Slo& slo) {
+  std::lock_guard<std::mutex> lock(mu_);
+  options.slo = slo;
 }
 
 Credentials SessionCore::Current() const {

@@ -30,6 +30,8 @@ struct Credentials {
 
 struct SessionCore {
   std::shared_ptr<ClientCore> client;
+  // What the session was opened with; read by every reopen. Set before the first Open; later
+  // changed only through SetSlo.
   SessionOptions options;
   InputSpec spec;
   std::atomic<uint64_t> next_request_id{1};
@@ -37,6 +39,9 @@ struct SessionCore {
 
   // Opens the session on the daemon (first open and reopen). Caller holds no lock.
   absl::Status Open();
+
+  // Records a new SLO for later reopenings (thread-safe with Open/Reopen).
+  void SetSlo(const Slo& slo);
 
   Credentials Current() const;
   Configuration configuration() const;

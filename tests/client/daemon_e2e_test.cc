@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -161,14 +162,18 @@ TEST_F(DaemonE2eTest, EveryCommandsJsonIsParsedAndChecked) {
   const json set = CtlJson({"override", "set", "--battery-pct", "12", "--on-ac=false"});
   EXPECT_TRUE(set.contains("context"));
   EXPECT_EQ(CtlJson({"context"})["context"]["overridden"], true);
-  // The override produced at least one daemon event; the stream replays nothing, so watch
-  // until the next change we cause.
-  std::thread later([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    (void)Ctl({"override", "set", "--battery-pct", "50"});
+  // The event stream replays nothing: keep causing override events until the watcher has
+  // seen one (it may subscribe at any time under load).
+  std::atomic<bool> watched{false};
+  std::thread stimulus([&] {
+    for (int k = 0; !watched; ++k) {
+      (void)Ctl({"override", "set", "--battery-pct", k % 2 ? "50" : "40"});
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   });
   const CtlResult w = Ctl({"watch", "--json", "--count", "1", "--seconds", "20"});
-  later.join();
+  watched = true;
+  stimulus.join();
   EXPECT_EQ(w.exit_code, 0) << w.err;
   const auto lines = Lines(w.out);
   ASSERT_EQ(lines.size(), 1u) << w.out;
