@@ -1,0 +1,206 @@
+// The scheduler alone, with a variant the test controls: admission control, deadlines
+// (expired requests are not computed), dynamic batching and weighted fair queueing.
+#include "scheduler/scheduler.h"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <vector>
+
+#include "adaspring/engine/arch.h"
+#include "session/session_table.h"
+
+namespace adaspring::daemon {
+namespace {
+
+// Runs only while the gate is open; records every batch it ran.
+class GatedVariant final : public ServedVariant {
+ public:
+  explicit GatedVariant(engine::Config c) : config_(std::move(c)) {}
+  const engine::Config& config() const override { return config_; }
+  const std::string& text() const override { return text_; }
+  uint64_t id() const override { return 1; }
+  absl::Status Run(const float*, int batch, float* logits, Scratch*) const override {
+    std::unique_lock<std::mutex> lock(mu_);
+    ++waiting_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return open_; });
+    batches_.push_back(batch);
+    for (int i = 0; i < batch * 10; ++i) logits[i] = 0;
+    return absl::OkStatus();
+  }
+  void Open() {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  // Waits until `n` runs have started (blocked at the gate or done).
+  void WaitRunning(int n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return waiting_ >= n; });
+  }
+  std::vector<int> batches() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return batches_;
+  }
+
+ private:
+  engine::Config config_;
+  std::string text_ = "test";
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  bool open_ = false;
+  mutable int waiting_ = 0;
+  mutable std::vector<int> batches_;
+};
+
+class Recorder final : public JobSink {
+ public:
+  void JobDone(void* tag, const absl::Status& status) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_.push_back({reinterpret_cast<intptr_t>(tag), status.code()});
+    cv_.notify_all();
+  }
+  std::vector<std::pair<intptr_t, absl::StatusCode>> WaitDone(size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    EXPECT_TRUE(cv_.wait_for(lock, std::chrono::seconds(10), [&] { return done_.size() >= n; }));
+    return done_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::pair<intptr_t, absl::StatusCode>> done_;
+};
+
+struct Fixture {
+  Fixture() {
+    engine = NewSimEngine();
+    model = std::make_shared<LoadedModel>();
+    model->name = "m";
+    model->input_shape = {1, 2, 2};
+    model->image_elems = 4;
+    model->channels = 1;
+    model->num_classes = 10;
+    model->mean = {0};
+    model->inv_std = {1};
+    auto arch = engine::BuiltinArch("smallres28");
+    engine::ConfigSpace space(*arch);
+    variant = std::make_shared<GatedVariant>(space.Full());
+    for (int i = 0; i < 4; ++i) requests.emplace_back(), responses.emplace_back();
+    for (auto& r : requests) {
+      r.mutable_input()->set_dtype(v1::DATA_TYPE_FP32);
+      r.mutable_input()->set_raw_contents(std::string(16, '\0'));
+    }
+  }
+  std::shared_ptr<Session> NewSession(const std::string& app, uint32_t priority) {
+    v1::Slo slo;
+    slo.set_latency_budget_us(1000000);
+    slo.set_priority(priority);
+    auto s = *table.Open(app, model, slo, std::nullopt);
+    auto av = std::make_shared<ActiveVariant>();
+    av->variant = variant;
+    av->cost.latency_us = 100;
+    s->Swap(av);
+    return s;
+  }
+  std::unique_ptr<EngineFacade> engine;
+  std::shared_ptr<LoadedModel> model;
+  std::shared_ptr<GatedVariant> variant;
+  SessionTable table;
+  std::deque<v1::InferRequest> requests;
+  std::deque<v1::InferResponse> responses;
+  Recorder sink;
+};
+
+void* Tag(intptr_t i) { return reinterpret_cast<void*>(i); }
+const auto kNever = SteadyClock::time_point::max();
+
+TEST(SchedulerTest, AdmissionControlAndExpiredRequestsAreNotComputed) {
+  Fixture f;
+  SchedulerOptions o;
+  o.workers = 1;
+  o.max_queue = 3;
+  o.max_inflight_per_session = 2;
+  o.batch_max = 1;
+  Scheduler sched(f.engine.get(), o);
+  sched.Start();
+  auto a = f.NewSession("a", 10), b = f.NewSession("b", 10);
+  ASSERT_TRUE(sched.Submit(a, &f.requests[0], &f.responses[0], 1, kNever, &f.sink, Tag(1)).ok());
+  f.variant->WaitRunning(1);  // the worker is busy with job 1
+  // Job 2 expires while queued behind job 1.
+  ASSERT_TRUE(sched
+                  .Submit(a, &f.requests[1], &f.responses[1], 1,
+                          SteadyClock::now() + std::chrono::microseconds(1), &f.sink, Tag(2))
+                  .ok());
+  // Session a has 2 in flight: refused.
+  EXPECT_EQ(sched.Submit(a, &f.requests[2], &f.responses[2], 1, kNever, &f.sink, Tag(3)).code(),
+            absl::StatusCode::kResourceExhausted);
+  ASSERT_TRUE(sched.Submit(b, &f.requests[2], &f.responses[2], 1, kNever, &f.sink, Tag(4)).ok());
+  // Queue (max_queue = 3 jobs) full.
+  EXPECT_EQ(sched.Submit(b, &f.requests[3], &f.responses[3], 1, kNever, &f.sink, Tag(5)).code(),
+            absl::StatusCode::kResourceExhausted);
+  f.variant->Open();
+  auto done = f.sink.WaitDone(3);
+  std::map<intptr_t, absl::StatusCode> by_tag(done.begin(), done.end());
+  EXPECT_EQ(by_tag[1], absl::StatusCode::kOk);
+  EXPECT_EQ(by_tag[2], absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(by_tag[4], absl::StatusCode::kOk);
+  EXPECT_EQ(f.variant->batches().size(), 2u);  // job 2 was never run
+  EXPECT_EQ(f.responses[0].output().shape(1), 10);
+  EXPECT_EQ(a->stats.errors.load(), 1u);
+  sched.Stop();
+  EXPECT_EQ(sched.Submit(a, &f.requests[3], &f.responses[3], 1, kNever, &f.sink, Tag(6)).code(),
+            absl::StatusCode::kUnavailable);
+}
+
+TEST(SchedulerTest, QueuedRequestsOfTheSameVariantAreBatched) {
+  Fixture f;
+  SchedulerOptions o;
+  o.workers = 1;
+  o.batch_max = 8;
+  o.batch_max_delay_us = 0;  // no waiting: batch what is queued
+  Scheduler sched(f.engine.get(), o);
+  sched.Start();
+  auto a = f.NewSession("a", 10), b = f.NewSession("b", 10);
+  ASSERT_TRUE(sched.Submit(a, &f.requests[0], &f.responses[0], 1, kNever, &f.sink, Tag(1)).ok());
+  f.variant->WaitRunning(1);
+  ASSERT_TRUE(sched.Submit(a, &f.requests[1], &f.responses[1], 1, kNever, &f.sink, Tag(2)).ok());
+  ASSERT_TRUE(sched.Submit(b, &f.requests[2], &f.responses[2], 1, kNever, &f.sink, Tag(3)).ok());
+  ASSERT_TRUE(sched.Submit(a, &f.requests[3], &f.responses[3], 1, kNever, &f.sink, Tag(4)).ok());
+  f.variant->Open();
+  f.sink.WaitDone(4);
+  EXPECT_EQ(f.variant->batches(), (std::vector<int>{1, 3}));
+  for (auto& r : f.responses) EXPECT_EQ(r.output().raw_contents().size(), 40u);
+}
+
+TEST(SchedulerTest, WeightedFairQueueingFollowsPriority) {
+  Fixture f;
+  SchedulerOptions o;
+  o.workers = 1;
+  o.batch_max = 1;
+  o.max_queue = 64;
+  o.max_inflight_per_session = 64;
+  Scheduler sched(f.engine.get(), o);
+  sched.Start();
+  auto high = f.NewSession("high", 30), low = f.NewSession("low", 10);
+  std::deque<v1::InferRequest> reqs(41, f.requests[0]);
+  std::deque<v1::InferResponse> resps(41);
+  ASSERT_TRUE(sched.Submit(low, &reqs[40], &resps[40], 1, kNever, &f.sink, Tag(0)).ok());
+  f.variant->WaitRunning(1);
+  // 20 queued from each app; high (priority 30) should get ~3 runs per run of low.
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(sched.Submit(low, &reqs[i], &resps[i], 1, kNever, &f.sink, Tag(100 + i)).ok());
+    ASSERT_TRUE(
+        sched.Submit(high, &reqs[20 + i], &resps[20 + i], 1, kNever, &f.sink, Tag(200 + i)).ok());
+  }
+  f.variant->Open();
+  auto done = f.sink.WaitDone(41);
+  int high_in_first_16 = 0;
+  for (int i = 1; i <= 16; ++i) high_in_first_16 += done[i].first >= 200;
+  EXPECT_EQ(high_in_first_16, 12);  // 3:1
+}
+
+}  // namespace
+}  // namespace adaspring::daemon
