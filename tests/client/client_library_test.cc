@@ -231,6 +231,30 @@ TEST(ClientTest, ReopensTheSessionAfterTheDaemonRestarts) {
   EXPECT_EQ(daemon->opened_sessions(), 2);
 }
 
+TEST(ClientTest, UpdateSloReturnsTheNewConfigurationAndSurvivesReopen) {
+  TempDir dir;
+  auto daemon = std::make_unique<FakeDaemon>(dir.path());
+  daemon->Start();
+  auto c = Client::Connect(Options(daemon->app_socket()));
+  ASSERT_TRUE(c.ok());
+  auto s = (*c)->OpenSession(Fake());
+  ASSERT_TRUE(s.ok());
+  Slo tight;
+  tight.latency_budget_us = 500;  // the fake daemon answers with its int8 configuration
+  auto cfg = (*s)->UpdateSlo(tight);
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->precision, Precision::kInt8);
+  EXPECT_EQ((*s)->configuration().id, 7u);
+  daemon.reset();
+  daemon = std::make_unique<FakeDaemon>(dir.path());
+  daemon->Start();
+  const auto px = Images();
+  ASSERT_TRUE((*s)->InferPixels(px.data(), 1).ok());
+  EXPECT_EQ((*s)->reopen_count(), 1);
+  // Reopened with the updated SLO, so the new daemon chose the int8 configuration again.
+  EXPECT_EQ((*s)->configuration().id, 7u);
+}
+
 TEST(ClientTest, GivesUpWithUnavailableWhenTheDaemonStaysDown) {
   TempDir dir;
   auto daemon = std::make_unique<FakeDaemon>(dir.path());

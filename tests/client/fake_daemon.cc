@@ -137,7 +137,11 @@ class InferenceImpl final : public v1::Inference::Service {
     static std::atomic<int> incarnation{0};
     s.token = "token-" + id + "-" + std::to_string(incarnation.fetch_add(1));
     s.app = req->app_name();
-    s.config = req->pinned_configuration() == State::Config(1).text() ? 1 : 0;
+    // Tight budgets (< 1 ms) get the int8 configuration, as UpdateSlo does.
+    s.config = req->pinned_configuration() == State::Config(1).text() ||
+                       (req->slo().latency_budget_us() > 0 && req->slo().latency_budget_us() < 1000)
+                   ? 1
+                   : 0;
     st_->sessions[id] = s;
     resp->set_session_id(id);
     resp->set_token(s.token);
