@@ -14,9 +14,15 @@ constexpr char kDescription[] =
     "adaspringd serves models to apps and keeps re-compressing each app's model (narrower,\n"
     "shallower, low-rank or int8 variants of one network) as memory, CPU load, temperature\n"
     "and battery change. Start with 'adaspringctl status', then 'sessions' to see the apps\n"
-    "and their current configurations, and 'watch' to see the daemon adapt live.";
+    "and their current configurations, and 'watch' to see the daemon adapt live.\n";
 
 constexpr char kFooter[] =
+    "\nExamples:\n"
+    "  adaspringctl status\n"
+    "  adaspringctl watch\n"
+    "  adaspringctl override set --memory-available-mb 80   # squeeze memory, see apps adapt\n"
+    "  adaspringctl infer --model smallres28 --count 10 \\\n"
+    "      --input /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz\n"
     "\nExit codes: 0 ok, 1 the daemon returned an error, 2 bad usage or unreadable input,\n"
     "3 the daemon is not running (no socket / connection refused).\n"
     "Every command accepts --json: one JSON object per line with keys named after the\n"
