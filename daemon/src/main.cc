@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -25,8 +26,14 @@
 #include "context/default_sources.h"
 #include "context/probe.h"
 #include "context/real_file_system.h"
+#include "context/replay_source.h"
+#include "context/trace.h"
 #include "log/logger.h"
+#include "metrics/daemon_metrics.h"
+#include "metrics/http_server.h"
+#include "metrics/registry.h"
 #include "server/daemon.h"
+#include "server/metrics_bridge.h"
 #include "server/rpc_servers.h"
 #include "systemd/notifier.h"
 
@@ -185,10 +192,50 @@ int main(int argc, char** argv) {
   adaspring::context::ContextMonitorOptions monitor_options;
   monitor_options.period = std::chrono::milliseconds(config.context.period_ms);
   if (!config.context.psi_triggers) monitor_options.psi_trigger_path.clear();
-  adaspring::context::ContextMonitor monitor(
-      io, fs, adaspring::context::MakeDefaultSources(fs, source_options), monitor_options);
+  std::vector<std::shared_ptr<adaspring::context::Source>> sources;
+  for (auto& src : adaspring::context::MakeDefaultSources(fs, source_options)) {
+    const auto& off = config.context.disabled_sources;
+    if (std::find(off.begin(), off.end(), src->name()) == off.end()) sources.push_back(src);
+  }
+  if (!config.context.replay_trace.empty()) {
+    // The replayed values replace the sensed ones (demos, simulation); it loops.
+    absl::StatusOr<adaspring::context::Trace> trace =
+        adaspring::context::LoadTraceFile(config.context.replay_trace);
+    if (!trace.ok()) {
+      Log(LogLevel::kError, absl::StrCat("context.replay_trace: ", trace.status().message()));
+      daemon.Shutdown();
+      return kExitConfig;
+    }
+    sources.push_back(
+        std::make_shared<adaspring::context::ReplaySource>(std::move(*trace), /*loop=*/true));
+  }
+  adaspring::context::ContextMonitor monitor(io, fs, std::move(sources), monitor_options);
   daemon.AttachContext(&monitor);
   monitor.Start();
+
+  // Prometheus metrics on loopback (off by default): the bridge copies the daemon's own
+  // counters once a second, so the request path never touches the registry.
+  metrics::Registry registry;
+  metrics::DaemonMetrics daemon_metrics(registry);
+  MetricsBridge bridge(&daemon, &daemon_metrics);
+  std::unique_ptr<metrics::MetricsHttpServer> metrics_server;
+  asio::steady_timer metrics_timer(io);
+  std::function<void()> metrics_tick = [&] {
+    bridge.Update();
+    metrics_timer.expires_after(std::chrono::seconds(1));
+    metrics_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) metrics_tick();
+    });
+  };
+  if (config.metrics.enabled) {
+    metrics_server = std::make_unique<metrics::MetricsHttpServer>(io, registry);
+    if (absl::Status s = metrics_server->Start(config.metrics.listen); !s.ok()) {
+      Log(LogLevel::kError, absl::StrCat("metrics disabled: ", s.ToString()));
+      metrics_server.reset();
+    } else {
+      metrics_tick();
+    }
+  }
 
   Notifier notifier;
   (void)notifier.Ready(daemon.Summary());
@@ -242,6 +289,8 @@ int main(int argc, char** argv) {
       (void)notifier.Stopping();
       status_timer.cancel();
       watchdog_timer.cancel();
+      metrics_timer.cancel();
+      if (metrics_server) metrics_server->Stop();
       monitor.Stop();
       io.stop();
     });
