@@ -105,8 +105,11 @@ std::shared_ptr<Model> Model::Random(const ArchSpec& arch, uint64_t seed) {
     int64_t n = 1;
     for (int64_t d : shape) n *= d;
     std::vector<float> v(static_cast<size_t>(n));
-    auto ends_with = [&](std::string_view s) {
-      return name.size() >= s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0;
+    // clang 14 cannot capture structured bindings; capture a plain reference instead.
+    const std::string& tensor_name = name;
+    auto ends_with = [&tensor_name](std::string_view s) {
+      return tensor_name.size() >= s.size() &&
+             tensor_name.compare(tensor_name.size() - s.size(), s.size(), s) == 0;
     };
     if (ends_with(".weight")) {
       // He initialisation over the fan-in (in/groups * k * k).
