@@ -69,4 +69,14 @@ fi
 if ldd "$bin" | grep -q libdnnl; then
   echo "binary links oneDNN (JIT): MemoryDenyWriteExecute stays off"
 fi
+# 4. The sysusers.d snippet creates user and group adaspring (into a scratch root).
+if command -v systemd-sysusers >/dev/null; then
+  mkdir -p "$tmp/root/etc"
+  systemd-sysusers --root="$tmp/root" "$src/systemd/adaspringd.sysusers" >/dev/null 2>&1 ||
+    { echo "FAIL: systemd-sysusers rejected the snippet"; exit 1; }
+  grep -q '^adaspring:x:[0-9]*:[0-9]*:.*:/var/lib/adaspring:' "$tmp/root/etc/passwd" ||
+    { echo "FAIL: no adaspring user from sysusers"; exit 1; }
+  grep -q '^adaspring:x:' "$tmp/root/etc/group" || { echo "FAIL: no adaspring group"; exit 1; }
+  echo "sysusers: OK"
+fi
 echo "PASS"
