@@ -5,7 +5,7 @@
 # Usage: packaging_unit.sh SOURCE_DIR ADASPRINGD_BINARY
 set -euo pipefail
 src=$1
-bin=$2
+bin=$(realpath "$2")
 
 # Recorded with systemd 252 (Debian 12): 1.5 "OK". Raise it only with a reason in
 # docs/INSTALL.md (section "The sandbox").
