@@ -238,7 +238,7 @@ int Search(int argc, char** argv) {
   }
 
   // Joint allocations of `apps` apps on this model's frontier.
-  std::vector<double> joint_us;
+  std::vector<double> joint_us, joint_min3_us;
   int joint_feasible = 0;
   std::uniform_real_distribution<double> u(0, 1);
   for (int t = 0; t < joint_trials; ++t) {
@@ -262,6 +262,15 @@ int Search(int argc, char** argv) {
     const engine::JointResult r = engine::JointSearch(demands, budget);
     joint_us.push_back(Us(a, Clock::now()));
     joint_feasible += r.feasible;
+    // The same search twice more: the minimum of three is the algorithm's own cost, free of
+    // preemption by other processes on a shared machine (reported separately).
+    double best = joint_us.back();
+    for (int rep = 0; rep < 2; ++rep) {
+      const auto b = Clock::now();
+      (void)engine::JointSearch(demands, budget);
+      best = std::min(best, Us(b, Clock::now()));
+    }
+    joint_min3_us.push_back(best);
   }
 
   // Optimality gap of the local search against exhaustive enumeration on a space small
@@ -343,7 +352,8 @@ int Search(int argc, char** argv) {
     std::printf(
         "{\"bench\":\"search\",\"model\":\"%s\",\"apps\":%d,\"configs\":%.0f,\"frontier_size\":%zu,"
         "\"per_app_p50_us\":%.3f,\"per_app_p99_us\":%.3f,\"joint_p50_us\":%.2f,"
-        "\"joint_p99_us\":%.2f,\"joint_p90_us\":%.2f,\"optimality_gap_pct\":%.4f,\"joint_gap_pct\":"
+        "\"joint_p99_us\":%.2f,\"joint_p90_us\":%.2f,\"joint_min3_p99_us\":%.2f,\"optimality_gap_"
+        "pct\":%.4f,\"joint_gap_pct\":"
         "%.4f,\"latency_mape_pct\":%.2f,"
         "\"latency_mape_corrected_pct\":%.2f,\"mape_configs\":%zu,\"gap_space\":\"%s\","
         "\"gap_configs\":%.0f,\"gap_mean_pct\":%.4f,\"frontier_exhaustive\":%s,"
@@ -353,11 +363,11 @@ int Search(int argc, char** argv) {
         "\"load_avg_1m\":%.2f}\n",
         name.c_str(), apps, model->space().CanonicalCount(), frontier.points().size(),
         Percentile(per_app_us, 0.5), Percentile(per_app_us, 0.99), Percentile(joint_us, 0.5),
-        Percentile(joint_us, 0.99), Percentile(joint_us, 0.9), gap_pct, joint_gap_pct, mean(ape),
-        mean(ape_corrected), measured.size(), gap_arch.name.c_str(), gap_configs, gap_mean_pct,
-        fs.exhaustive ? "true" : "false", static_cast<long long>(fs.evaluations),
-        static_cast<long long>(fs.exact_evaluations), fs.compute_ms, profile_s,
-        was_cached ? "true" : "false", cost->LayerTable().size(), threads,
+        Percentile(joint_us, 0.99), Percentile(joint_us, 0.9), Percentile(joint_min3_us, 0.99),
+        gap_pct, joint_gap_pct, mean(ape), mean(ape_corrected), measured.size(),
+        gap_arch.name.c_str(), gap_configs, gap_mean_pct, fs.exhaustive ? "true" : "false",
+        static_cast<long long>(fs.evaluations), static_cast<long long>(fs.exact_evaluations),
+        fs.compute_ms, profile_s, was_cached ? "true" : "false", cost->LayerTable().size(), threads,
         100.0 * feasible_queries / std::max(1, queries),
         100.0 * joint_feasible / std::max(1, joint_trials),
         cost->accuracy_fitted() ? "predictor" : "prior", load[0]);
