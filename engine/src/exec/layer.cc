@@ -62,6 +62,10 @@ absl::StatusOr<std::shared_ptr<BuiltLayer>> BuiltLayer::Create(const PlanLayer& 
     if (l.act == PostAct::kRelu6)
       ops.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, 0.f, int8 ? 6.f / in.dst_step : 6.f);
     b->attr_.set_post_ops(ops);
+    // The library's default scratchpad is bound to the primitive when it is created, so two
+    // threads running one primitive would share it; with a user scratchpad each workspace
+    // passes its own.
+    b->attr_.set_scratchpad_mode(dnnl::scratchpad_mode::user);
 
     ScopedOmpThreads omp(threads);
     auto exec = b->MakeExec(1, /*first=*/true);
@@ -116,6 +120,7 @@ absl::StatusOr<std::unique_ptr<BuiltLayer::Exec>> BuiltLayer::MakeExec(int batch
     case LayerKind::kInputReorder: {
       dnnl::reorder::primitive_desc pd(eng, e->src_md, eng, e->dst_md, attr_);
       e->impl = pd.impl_info_str();
+      e->scratchpad_md = pd.scratchpad_desc();
       e->prim = dnnl::reorder(pd);
       break;
     }
@@ -134,7 +139,23 @@ absl::StatusOr<std::unique_ptr<BuiltLayer::Exec>> BuiltLayer::MakeExec(int batch
                               dnnl::algorithm::convolution_direct, e->src_md, w_md, e->dst_md,
                               strides, pad, pad);
       dnnl::convolution_forward::primitive_desc pd(d, attr_, eng);
+      if (!first && IsSlow(pd.impl_info_str())) {
+        // The packed layout does not suit this (batch, threads): let oneDNN choose again and
+        // repack below.
+        const dnnl::memory::desc any(weight_dims_, weight_dt_, tag::any);
+        auto d2 = has_bias ? dnnl::convolution_forward::desc(
+                                 dnnl::prop_kind::forward_inference,
+                                 dnnl::algorithm::convolution_direct, e->src_md, any, b_md,
+                                 e->dst_md, strides, pad, pad)
+                           : dnnl::convolution_forward::desc(
+                                 dnnl::prop_kind::forward_inference,
+                                 dnnl::algorithm::convolution_direct, e->src_md, any,
+                                 e->dst_md, strides, pad, pad);
+        dnnl::convolution_forward::primitive_desc pd2(d2, attr_, eng);
+        if (!IsSlow(pd2.impl_info_str()) && Repack(pd2.weights_desc(), e.get())) pd = pd2;
+      }
       e->impl = pd.impl_info_str();
+      e->scratchpad_md = pd.scratchpad_desc();
       e->weights_md = pd.weights_desc();
       e->prim = dnnl::convolution_forward(pd);
       break;
@@ -147,6 +168,7 @@ absl::StatusOr<std::unique_ptr<BuiltLayer::Exec>> BuiltLayer::MakeExec(int batch
                                           b_md, e->dst_md);
       dnnl::inner_product_forward::primitive_desc pd(d, attr_, eng);
       e->impl = pd.impl_info_str();
+      e->scratchpad_md = pd.scratchpad_desc();
       e->weights_md = pd.weights_desc();
       e->prim = dnnl::inner_product_forward(pd);
       break;
@@ -166,15 +188,35 @@ absl::StatusOr<std::unique_ptr<BuiltLayer::Exec>> BuiltLayer::MakeExec(int batch
           e->src_md, e->dst_md, strides, kernel, pad, pad);
       dnnl::pooling_forward::primitive_desc pd(d, attr_, eng);
       e->impl = pd.impl_info_str();
+      e->scratchpad_md = pd.scratchpad_desc();
       e->prim = dnnl::pooling_forward(pd);
       break;
     }
   }
   if (!first) {
-    e->weights = weights_;
+    if (!e->weights) e->weights = weights_;
     e->bias = bias_;
   }
   return e;
+}
+
+bool BuiltLayer::IsSlow(const std::string& impl) {
+  return impl.find("ref") != std::string::npos || impl.find("gemm") != std::string::npos;
+}
+
+bool BuiltLayer::Repack(const dnnl::memory::desc& md, Exec* e) const {
+  if (md == weights_md_) return true;
+  try {
+    dnnl::memory packed(md, CpuEngine());
+    dnnl::stream stream(CpuEngine());
+    dnnl::memory src = weights_;  // a handle copy: execute() takes non-const references
+    dnnl::reorder(src, packed).execute(stream, src, packed);
+    stream.wait();
+    e->weights = packed;
+    return true;
+  } catch (const dnnl::error&) {
+    return false;  // e.g. int8 layouts with compensation: keep the slower primitive
+  }
 }
 
 absl::StatusOr<const BuiltLayer::Exec*> BuiltLayer::ForBatch(int batch, int threads) const {

@@ -38,7 +38,7 @@ class BuiltLayer {
   struct Exec {
     dnnl::primitive prim;
     dnnl::memory weights, bias;  // empty for unweighted layers
-    dnnl::memory::desc src_md, dst_md, weights_md;
+    dnnl::memory::desc src_md, dst_md, weights_md, scratchpad_md;
     std::string impl;
   };
 
@@ -57,6 +57,10 @@ class BuiltLayer {
  private:
   BuiltLayer(const PlanLayer& layer, const LayerInputs& in);
   absl::StatusOr<std::unique_ptr<Exec>> MakeExec(int batch, bool first) const;
+  // Whether an implementation is a reference or gemm fallback (slow for these shapes).
+  static bool IsSlow(const std::string& impl);
+  // Copies the packed weights into layout `md` for `e` (false when oneDNN cannot reorder).
+  bool Repack(const dnnl::memory::desc& md, Exec* e) const;
 
   PlanLayer layer_;
   LayerInputs in_;

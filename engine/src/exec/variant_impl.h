@@ -42,7 +42,7 @@ class WorkspaceImpl final : public Workspace {
   explicit WorkspaceImpl(int threads);
   ~WorkspaceImpl() override;
   int threads() const override { return threads_; }
-  int64_t arena_bytes() const override { return arena_size_; }
+  int64_t arena_bytes() const override { return arena_size_ + scratch_size_; }
 
   // The binding for (v, batch); builds it on a miss (grows the arena, which invalidates the
   // other bindings). Keeps the kMaxBindings most recently used.
@@ -56,6 +56,8 @@ class WorkspaceImpl final : public Workspace {
   dnnl::stream stream_;
   char* arena_ = nullptr;
   int64_t arena_size_ = 0;
+  char* scratch_ = nullptr;  // oneDNN scratchpad shared by the layers (they run one at a time)
+  int64_t scratch_size_ = 0;
   std::vector<std::unique_ptr<Binding>> bindings_;  // most recently used first
 };
 

@@ -17,6 +17,7 @@ WorkspaceImpl::WorkspaceImpl(int threads) : threads_(threads), stream_(CpuEngine
 WorkspaceImpl::~WorkspaceImpl() {
   bindings_.clear();
   std::free(arena_);
+  std::free(scratch_);
 }
 
 absl::StatusOr<WorkspaceImpl::Binding*> WorkspaceImpl::Bind(const VariantImpl& v, int batch) {
@@ -40,6 +41,27 @@ absl::StatusOr<WorkspaceImpl::Binding*> WorkspaceImpl::Bind(const VariantImpl& v
     }
     arena_size_ = size;
   }
+  // Primitives first: their scratchpad needs size the shared scratch buffer.
+  std::vector<const BuiltLayer::Exec*> execs;
+  int64_t scratch_need = 64;
+  for (const auto& layer : v.layers()) {
+    auto e = layer->ForBatch(batch, threads_);
+    if (!e.ok()) return e.status();
+    execs.push_back(*e);
+    scratch_need = std::max<int64_t>(scratch_need, (*e)->scratchpad_md.get_size());
+  }
+  if (scratch_need > scratch_size_) {
+    bindings_.clear();
+    std::free(scratch_);
+    const int64_t size = (scratch_need + 4095) / 4096 * 4096;
+    scratch_ = static_cast<char*>(std::aligned_alloc(64, static_cast<size_t>(size)));
+    if (scratch_ == nullptr) {
+      scratch_size_ = 0;
+      return absl::ResourceExhaustedError(absl::StrCat("cannot allocate a ", size,
+                                                       "-byte scratchpad"));
+    }
+    scratch_size_ = size;
+  }
   auto b = std::make_unique<Binding>();
   b->serial = v.serial();
   b->batch = batch;
@@ -59,14 +81,14 @@ absl::StatusOr<WorkspaceImpl::Binding*> WorkspaceImpl::Bind(const VariantImpl& v
     };
     for (size_t i = 0; i < plan.layers.size(); ++i) {
       const PlanLayer& l = plan.layers[i];
-      auto e = v.layers()[i]->ForBatch(batch, threads_);
-      if (!e.ok()) return e.status();
-      const BuiltLayer::Exec& ex = **e;
+      const BuiltLayer::Exec& ex = *execs[i];
       std::unordered_map<int, dnnl::memory> args;
       args[DNNL_ARG_SRC] = memory_for(l.src, ex.src_md);
       args[DNNL_ARG_DST] = memory_for(l.dst, ex.dst_md);
       if (ex.weights) args[DNNL_ARG_WEIGHTS] = ex.weights;
       if (ex.bias) args[DNNL_ARG_BIAS] = ex.bias;
+      if (ex.scratchpad_md.get_size() > 0)
+        args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(ex.scratchpad_md, CpuEngine(), scratch_);
       std::vector<dnnl_exec_arg_t> c_args;
       for (const auto& [arg, mem] : args) c_args.push_back({arg, mem.get()});
       b->prims.push_back(ex.prim);

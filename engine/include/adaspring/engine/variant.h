@@ -34,8 +34,8 @@ struct VariantStats {
   // weight_bytes counts the dense elements (f32: 4 B; int8: 1 B + 4 B bias + 4 B scale per
   // output channel), so it can be predicted exactly; oneDNN's packed layouts may pad channels
   // to the ISA's block (Variant::PackedWeightBytes() reports the real allocation). The arena
-  // holds activations only: oneDNN's own scratchpad is library-managed (per thread) and not
-  // included.
+  // holds activations only: oneDNN's scratchpad lives in the Workspace (sized by the largest
+  // primitive's need, shared by the layers as they run one at a time) and is not included.
 
   bool operator==(const VariantStats&) const = default;
 };
@@ -48,7 +48,7 @@ class Workspace {
  public:
   virtual ~Workspace() = default;
   virtual int threads() const = 0;
-  virtual int64_t arena_bytes() const = 0;  // currently allocated
+  virtual int64_t arena_bytes() const = 0;  // activations + scratchpad allocated now
 };
 
 // Creates a workspace whose runs use `threads` OpenMP threads (0 = all cores).
