@@ -120,7 +120,7 @@ absl::StatusOr<TrainReport> TrainerImpl::Finish() {
         configs.push_back(c);
       }
     std::mt19937_64 rng = DerivedRng(opt_.seed, 4, 0);
-    for (int i = 0; i < 4; ++i) configs.push_back(space.Sample(rng));
+    for (int i = 0; i < 2; ++i) configs.push_back(space.Sample(rng));
     const int n = std::min(opt_.int8_calib_images, val.count);
     absl::StatusOr<std::map<std::string, float>> amax =
         CalibrateActivations(*model, configs, val.images.data(), n);
@@ -128,7 +128,9 @@ absl::StatusOr<TrainReport> TrainerImpl::Finish() {
     model->activation_amax = std::move(*amax);
   }
 
-  absl::StatusOr<std::unique_ptr<Evolver>> evolver = Evolver::Create(model);
+  EvolverOptions evolver_options;
+  evolver_options.threads = opt_.threads;
+  absl::StatusOr<std::unique_ptr<Evolver>> evolver = Evolver::Create(model, evolver_options);
   if (!evolver.ok()) return evolver.status();
   std::unique_ptr<Workspace> ws = NewWorkspace(opt_.threads);
 
@@ -144,7 +146,7 @@ absl::StatusOr<TrainReport> TrainerImpl::Finish() {
     absl::StatusOr<double> acc = VariantAccuracy(**evolver, ws.get(), c, val);
     if (!acc.ok()) return acc.status();
     measured.emplace_back(c, *acc);
-    if (measured.size() % 50 == 0)
+    if (measured.size() % 25 == 0)
       Log(absl::StrCat("  measured ", measured.size(), "/", opt_.predictor_configs));
     if (measured.size() % 64 == 0) (*evolver)->ClearCache();
   }

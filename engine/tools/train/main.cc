@@ -71,6 +71,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--max-train-images", o.max_train_images, "use only this many (0 = all)")
       ->capture_default_str();
+  app.add_option("--measure-val-images", o.measure_val_images,
+                 "validation images per measured configuration (0 = all)")
+      ->capture_default_str();
+  app.add_option("--calib-images", o.calib_images, "BN recalibration images per width")
+      ->capture_default_str();
   bool train_only = false;
   app.add_flag("--train-only", train_only, "stop after training (no bundle)");
   CLI11_PARSE(app, argc, argv);

@@ -14,6 +14,9 @@
 namespace adaspring::engine::train {
 namespace {
 
+// One OpenMP thread: these shapes are tiny, and the suite runs on a shared machine.
+const int kThreads = (SetTrainingThreads(1), 1);
+
 using Vec = std::vector<float>;
 
 Vec Random(size_t n, std::mt19937& rng, float scale = 1.f) {

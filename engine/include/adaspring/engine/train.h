@@ -55,15 +55,15 @@ struct TrainOptions {
   int threads = 0;         // OpenMP threads (0 = all cores)
   double lr = 0.1, momentum = 0.9, weight_decay = 5e-4;
   double warmup_epochs = 1.0;
-  int full_only_epochs = -1;     // epochs training only the largest config before the
-                                 // sandwich rule (-1: 10% of epochs, at most 2)
-  int val_images = 5000;         // held out of the training set
-  int max_train_images = 0;      // 0 = all (small runs and tests)
-  int calib_images = 4096;       // BN recalibration images per width
-  int int8_calib_images = 2000;  // activation-scale calibration images (validation split)
-  int predictor_configs = 400;   // sampled configurations measured for the predictor
-  int heldout_configs = 120;     // of those, held out of the fit
-  int measure_val_images = 0;    // validation images per measured config (0 = all)
+  int full_only_epochs = -1;    // epochs training only the largest config before the
+                                // sandwich rule (-1: 10% of epochs, at most 2)
+  int val_images = 5000;        // held out of the training set
+  int max_train_images = 0;     // 0 = all (small runs and tests)
+  int calib_images = 4096;      // BN recalibration images per width
+  int int8_calib_images = 512;  // activation-scale calibration images (validation split)
+  int predictor_configs = 400;  // sampled configurations measured for the predictor
+  int heldout_configs = 120;    // of those, held out of the fit
+  int measure_val_images = 0;   // validation images per measured config (0 = all)
   bool checkpoint_each_epoch = true;
   std::function<void(const TrainProgress&)> on_progress;  // called every few steps
   std::function<void(const std::string&)> on_log;         // one line per phase / epoch

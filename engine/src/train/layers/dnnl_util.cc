@@ -1,10 +1,18 @@
 #include "train/layers/dnnl_util.h"
 
+#include <omp.h>
+
+#include "adaspring/engine/train/layers.h"
+
 namespace adaspring::engine::train {
 
 dnnl::engine& CpuEngine() {
   static dnnl::engine* engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);
   return *engine;
+}
+
+void SetTrainingThreads(int threads) {
+  if (threads > 0) omp_set_num_threads(threads);
 }
 
 dnnl::stream& CpuStream() {

@@ -22,6 +22,10 @@
 
 namespace adaspring::engine::train {
 
+// OpenMP threads the calling thread's training primitives use (omp_set_num_threads).
+// On a busy machine one thread avoids OpenMP barrier spinning against descheduled threads.
+void SetTrainingThreads(int threads);
+
 // A view of an OIHW weight slice: element (o, i, kh, kw) at
 // data[o * o_stride + i * i_stride + kh * k + kw]. Dense [oc, ic, k, k] has
 // o_stride = ic * k * k, i_stride = k * k.

@@ -1,0 +1,177 @@
+// The supernet graph end to end on a tiny architecture: parameter gradients of a whole
+// configuration (stem, strided blocks with downsample shortcut, residual adds, sliced widths,
+// pooling, classifier, cross-entropy) against central finite differences; channel sorting
+// keeps the full network's function; export passes the model's tensor check.
+#include "adaspring/engine/train/supernet.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "adaspring/engine/train/layers.h"
+
+namespace adaspring::engine::train {
+namespace {
+
+// One OpenMP thread: these shapes are tiny, and the suite runs on a shared machine.
+const int kThreads = (SetTrainingThreads(1), 1);
+
+ArchSpec TinyArch() {
+  ArchSpec a;
+  a.name = "tiny";
+  a.in_channels = 1;
+  a.in_height = a.in_width = 6;
+  a.num_classes = 3;
+  a.stem_channels = 4;
+  a.stages = {{8, 2, 2, 1}, {16, 1, 2, 1}};
+  a.width_percent = {50, 100};
+  return a;
+}
+
+struct Fixture {
+  std::unique_ptr<Supernet> net;
+  std::vector<float> images;
+  std::vector<int32_t> labels;
+  int n = 4;
+};
+
+Fixture Make(uint64_t seed) {
+  Fixture f;
+  auto net = Supernet::Create(TinyArch(), seed);
+  EXPECT_TRUE(net.ok()) << net.status();
+  f.net = std::move(*net);
+  // Non-zero residual-branch gammas so every path carries gradient.
+  for (Param& p : f.net->params())
+    if (p.name.find(".bn2.gamma") != std::string::npos)
+      std::fill(p.value.begin(), p.value.end(), 0.7f);
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.f, 1.f);
+  f.images.resize(static_cast<size_t>(f.n) * 36);
+  for (float& x : f.images) x = d(rng);
+  f.labels = {0, 2, 1, 2};
+  return f;
+}
+
+double Loss(Fixture& f, const Config& c, std::vector<float>* diff) {
+  const float* logits = f.net->Forward(c, f.images.data(), f.n, BnMode::kTrain);
+  return SoftmaxCrossEntropy(logits, f.labels.data(), f.n, 3, diff ? diff->data() : nullptr);
+}
+
+void CheckConfig(const Config& c, uint64_t seed) {
+  Fixture f = Make(seed);
+  std::vector<float> diff(f.n * 3);
+  Loss(f, c, &diff);
+  f.net->ZeroGrad();
+  f.net->Backward(diff.data());
+  std::mt19937 rng(seed + 1);
+  int checked = 0, bad = 0;
+  for (Param& p : f.net->params()) {
+    // A few entries per tensor (all of them for small ones).
+    const int samples = std::min<int>(6, static_cast<int>(p.value.size()));
+    for (int s = 0; s < samples; ++s) {
+      const size_t i = std::uniform_int_distribution<size_t>(0, p.value.size() - 1)(rng);
+      const float keep = p.value[i];
+      const float eps = 1e-2f;
+      p.value[i] = keep + eps;
+      const double up = Loss(f, c, nullptr);
+      p.value[i] = keep - eps;
+      const double down = Loss(f, c, nullptr);
+      p.value[i] = keep;
+      const double numeric = (up - down) / (2 * eps);
+      const double analytic = p.grad[i];
+      ++checked;
+      if (std::abs(analytic - numeric) > 2e-2 * std::max(1.0, std::abs(numeric)) + 2e-3) {
+        if (++bad <= 8)
+          ADD_FAILURE() << p.name << "[" << i << "]: analytic " << analytic << " numeric "
+                        << numeric;
+      }
+    }
+  }
+  EXPECT_GT(checked, 50);
+  EXPECT_EQ(bad, 0);
+}
+
+TEST(SupernetTest, FullConfigGradientsMatchFiniteDifferences) {
+  ConfigSpace space(TinyArch());
+  CheckConfig(space.Full(Precision::kF32), 21);
+}
+
+TEST(SupernetTest, NarrowShallowConfigGradientsMatchFiniteDifferences) {
+  ConfigSpace space(TinyArch());
+  // Narrowest widths (sliced conv1 rows / conv2 input channels) and the second block skipped.
+  CheckConfig(space.Smallest(Precision::kF32), 22);
+  Config c = space.Full(Precision::kF32);
+  c.width_idx[1] = 0;  // only the second block narrow
+  CheckConfig(c, 23);
+}
+
+TEST(SupernetTest, InactiveSliceGetsNoGradient) {
+  ConfigSpace space(TinyArch());
+  Fixture f = Make(5);
+  std::vector<float> diff(f.n * 3);
+  Loss(f, space.Narrowest(Precision::kF32), &diff);
+  f.net->ZeroGrad();
+  f.net->Backward(diff.data());
+  // Stage 1's block at 50% uses 8 of 16 inner channels (stage 0's 8-channel blocks cannot
+  // shrink: widths round to multiples of 8): rows 8..15 of conv1 and input columns 8..15 of
+  // conv2 must have exactly zero gradient, and the used slice must have some.
+  const Param* w1 = f.net->FindParam("s1.b0.conv1.weight");  // [16, 8, 3, 3]
+  double used = 0;
+  for (size_t i = 0; i < w1->grad.size(); ++i) {
+    if (i >= 8 * 72)
+      ASSERT_EQ(w1->grad[i], 0.f) << i;
+    else
+      used += std::abs(w1->grad[i]);
+  }
+  EXPECT_GT(used, 0);
+  const Param* w2 = f.net->FindParam("s1.b0.conv2.weight");  // [16, 16, 3, 3]
+  for (int o = 0; o < 16; ++o)
+    for (int j = 8; j < 16; ++j)
+      for (int k = 0; k < 9; ++k) ASSERT_EQ(w2->grad[(o * 16 + j) * 9 + k], 0.f);
+}
+
+TEST(SupernetTest, SortingChannelsKeepsTheFullNetworkFunction) {
+  ConfigSpace space(TinyArch());
+  Fixture f = Make(9);
+  const Config full = space.Full(Precision::kF32);
+  std::vector<float> before(f.n * 3), after(f.n * 3);
+  const float* out = f.net->Forward(full, f.images.data(), f.n, BnMode::kTrain);
+  std::copy_n(out, before.size(), before.begin());
+  f.net->SortChannelsByImportance();
+  out = f.net->Forward(full, f.images.data(), f.n, BnMode::kTrain);
+  std::copy_n(out, after.size(), after.begin());
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_NEAR(before[i], after[i], 1e-4);
+  // Importance is now descending within every block.
+  const Param* w1 = f.net->FindParam("s0.b0.conv1.weight");
+  double prev = 1e30;
+  for (int j = 0; j < 8; ++j) {
+    double l1 = 0;
+    for (int i = 0; i < 4 * 9; ++i) l1 += std::abs(w1->value[j * 36 + i]);
+    EXPECT_LE(l1, prev + 1e-6);
+    prev = l1;
+  }
+}
+
+TEST(SupernetTest, CalibratedStatisticsAndExportPassTheModelCheck) {
+  ConfigSpace space(TinyArch());
+  Fixture f = Make(3);
+  f.net->BeginCalibration();
+  for (int w = 0; w < 2; ++w) {
+    Config c = space.Full(Precision::kF32);
+    for (auto& x : c.width_idx) x = static_cast<uint8_t>(w);
+    f.net->Forward(c, f.images.data(), f.n, BnMode::kCalibrate);
+  }
+  f.net->EndCalibration();
+  // With one calibration batch, inference mode reproduces training mode exactly.
+  const Config full = space.Full(Precision::kF32);
+  std::vector<float> train(f.n * 3);
+  const float* out = f.net->Forward(full, f.images.data(), f.n, BnMode::kTrain);
+  std::copy_n(out, train.size(), train.begin());
+  out = f.net->Forward(full, f.images.data(), f.n, BnMode::kInference);
+  for (size_t i = 0; i < train.size(); ++i) EXPECT_NEAR(train[i], out[i], 1e-3);
+  auto model = f.net->ExportModel(ModelMeta{});
+  EXPECT_TRUE(model->CheckTensors().ok()) << model->CheckTensors();
+}
+
+}  // namespace
+}  // namespace adaspring::engine::train
