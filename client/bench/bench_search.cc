@@ -41,6 +41,14 @@ double Percentile(std::vector<double> v, double q) {
   return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
 }
 
+// A JSON number, or null for NaN (e.g. no latency check was run).
+std::string J(double v, int decimals) {
+  if (!std::isfinite(v)) return "null";
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+  return buf;
+}
+
 double Us(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::micro>(b - a).count();
 }
@@ -146,7 +154,7 @@ int Search(int argc, char** argv) {
   std::string arch_name, model_path, state_dir;
   int apps = 16, threads = 1, queries = 5000, joint_trials = 300, mape_configs = 50, mape_reps = 10,
       profile_reps = 5;
-  bool json = false, verbose = false;
+  bool json = false, verbose = false, skip_profile = false;
   CLI::App app{
       "Cost model and runtime search: per-app and joint search times, optimality gap, "
       "latency model error",
@@ -167,6 +175,9 @@ int Search(int argc, char** argv) {
   app.add_option("--profile-reps", profile_reps, "Repetitions per profiled timing (default 5)")
       ->check(CLI::Range(1, 1000));
   app.add_flag("--json", json, "One JSON line");
+  app.add_flag("--skip-profile", skip_profile,
+               "Do not profile: search timings only, latency from the analytic fallback "
+               "(latency_profiled=false); use with --mape-configs 0");
   app.add_flag("--verbose", verbose, "Predicted vs measured latency per configuration (stderr)");
   CLI11_PARSE(app, argc, argv);
   if (arch_name.empty() && model_path.empty()) arch_name = "smallres28";
@@ -189,15 +200,19 @@ int Search(int argc, char** argv) {
   }
   const std::string name = model->meta().name.empty() ? model->arch().name : model->meta().name;
 
-  // One Evolver for profiling and the latency check (its int8 calibration is done once).
-  engine::EvolverOptions evolver_options;
-  evolver_options.threads = threads;
-  auto evolver_or = engine::Evolver::Create(model, evolver_options);
-  if (!evolver_or.ok()) {
-    std::fprintf(stderr, "search: %s\n", std::string(evolver_or.status().message()).c_str());
-    return 1;
+  // One Evolver for profiling and the latency check (its int8 calibration is done once);
+  // not created when neither runs.
+  std::shared_ptr<engine::Evolver> evolver;
+  if (!skip_profile || mape_configs > 0) {
+    engine::EvolverOptions evolver_options;
+    evolver_options.threads = threads;
+    auto evolver_or = engine::Evolver::Create(model, evolver_options);
+    if (!evolver_or.ok()) {
+      std::fprintf(stderr, "search: %s\n", std::string(evolver_or.status().message()).c_str());
+      return 1;
+    }
+    evolver = std::move(*evolver_or);
   }
-  std::shared_ptr<engine::Evolver> evolver = std::move(*evolver_or);
 
   engine::CostModelOptions options;
   options.threads = threads;
@@ -212,7 +227,7 @@ int Search(int argc, char** argv) {
   std::unique_ptr<CostModel> cost = std::move(*cost_or);
   const bool was_cached = cost->profiled();
   auto t0 = Clock::now();
-  if (absl::Status s = cost->Profile(false); !s.ok())
+  if (absl::Status s = skip_profile ? absl::OkStatus() : cost->Profile(false); !s.ok())
     std::fprintf(stderr, "search: profile: %s (continuing with fallback estimates)\n",
                  std::string(s.message()).c_str());
   const double profile_s = Us(t0, Clock::now()) * 1e-6;
@@ -350,27 +365,31 @@ int Search(int argc, char** argv) {
   const auto& fs = frontier.stats();
   if (json) {
     std::printf(
-        "{\"bench\":\"search\",\"model\":\"%s\",\"apps\":%d,\"configs\":%.0f,\"frontier_size\":%zu,"
-        "\"per_app_p50_us\":%.3f,\"per_app_p99_us\":%.3f,\"joint_p50_us\":%.2f,"
-        "\"joint_p99_us\":%.2f,\"joint_p90_us\":%.2f,\"joint_min3_p99_us\":%.2f,\"optimality_gap_"
-        "pct\":%.4f,\"joint_gap_pct\":"
-        "%.4f,\"latency_mape_pct\":%.2f,"
-        "\"latency_mape_corrected_pct\":%.2f,\"mape_configs\":%zu,\"gap_space\":\"%s\","
-        "\"gap_configs\":%.0f,\"gap_mean_pct\":%.4f,\"frontier_exhaustive\":%s,"
-        "\"frontier_evaluations\":%lld,\"frontier_exact_evaluations\":%lld,\"frontier_ms\":%.1f,"
-        "\"profile_s\":%.2f,\"profile_cached\":%s,\"layer_variants\":%zu,\"threads\":%d,"
-        "\"feasible_queries_pct\":%.1f,\"joint_feasible_pct\":%.1f,\"accuracy\":\"%s\","
-        "\"load_avg_1m\":%.2f}\n",
+        "{\"bench\":\"search\",\"model\":\"%s\",\"apps\":%d,\"configs\":%.0f,"
+        "\"frontier_size\":%zu,\"per_app_p50_us\":%s,\"per_app_p99_us\":%s,"
+        "\"joint_p50_us\":%s,\"joint_p99_us\":%s,\"joint_p90_us\":%s,"
+        "\"joint_min3_p99_us\":%s,\"optimality_gap_pct\":%s,\"joint_gap_pct\":%s,"
+        "\"latency_mape_pct\":%s,\"latency_mape_corrected_pct\":%s,\"mape_configs\":%zu,"
+        "\"gap_space\":\"%s\",\"gap_configs\":%.0f,\"gap_mean_pct\":%s,"
+        "\"frontier_exhaustive\":%s,\"frontier_converged\":%s,\"frontier_evaluations\":%lld,"
+        "\"frontier_exact_evaluations\":%lld,\"frontier_ms\":%s,\"profile_s\":%s,"
+        "\"profile_cached\":%s,\"latency_profiled\":%s,\"layer_variants\":%zu,"
+        "\"threads\":%d,\"feasible_queries_pct\":%s,\"joint_feasible_pct\":%s,"
+        "\"accuracy\":\"%s\",\"load_avg_1m\":%s}\n",
         name.c_str(), apps, model->space().CanonicalCount(), frontier.points().size(),
-        Percentile(per_app_us, 0.5), Percentile(per_app_us, 0.99), Percentile(joint_us, 0.5),
-        Percentile(joint_us, 0.99), Percentile(joint_us, 0.9), Percentile(joint_min3_us, 0.99),
-        gap_pct, joint_gap_pct, mean(ape), mean(ape_corrected), measured.size(),
-        gap_arch.name.c_str(), gap_configs, gap_mean_pct, fs.exhaustive ? "true" : "false",
-        static_cast<long long>(fs.evaluations), static_cast<long long>(fs.exact_evaluations),
-        fs.compute_ms, profile_s, was_cached ? "true" : "false", cost->LayerTable().size(), threads,
-        100.0 * feasible_queries / std::max(1, queries),
-        100.0 * joint_feasible / std::max(1, joint_trials),
-        cost->accuracy_fitted() ? "predictor" : "prior", load[0]);
+        J(Percentile(per_app_us, 0.5), 3).c_str(), J(Percentile(per_app_us, 0.99), 3).c_str(),
+        J(Percentile(joint_us, 0.5), 2).c_str(), J(Percentile(joint_us, 0.99), 2).c_str(),
+        J(Percentile(joint_us, 0.9), 2).c_str(), J(Percentile(joint_min3_us, 0.99), 2).c_str(),
+        J(gap_pct, 4).c_str(), J(joint_gap_pct, 4).c_str(), J(mean(ape), 2).c_str(),
+        J(mean(ape_corrected), 2).c_str(), measured.size(), gap_arch.name.c_str(), gap_configs,
+        J(gap_mean_pct, 4).c_str(), fs.exhaustive ? "true" : "false",
+        fs.converged ? "true" : "false", static_cast<long long>(fs.evaluations),
+        static_cast<long long>(fs.exact_evaluations), J(fs.compute_ms, 1).c_str(),
+        J(profile_s, 2).c_str(), was_cached ? "true" : "false", cost->profiled() ? "true" : "false",
+        cost->LayerTable().size(), threads,
+        J(100.0 * feasible_queries / std::max(1, queries), 1).c_str(),
+        J(100.0 * joint_feasible / std::max(1, joint_trials), 1).c_str(),
+        cost->accuracy_fitted() ? "predictor" : "prior", J(load[0], 2).c_str());
   } else {
     std::printf(
         "search %s: %.0f configurations, frontier %zu points (%s, %lld evaluations, %.0f ms)\n"
