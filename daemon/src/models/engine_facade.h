@@ -101,7 +101,9 @@ class EngineFacade {
 
 // The engine the daemon uses by default (the real one when it is built in).
 std::unique_ptr<EngineFacade> NewDefaultEngine();
-std::unique_ptr<EngineFacade> NewSimEngine();
+// `compute_slowdown` > 0 makes sim variants take that many times their predicted latency
+// (sleeping), to simulate contention the cost model does not know about.
+std::unique_ptr<EngineFacade> NewSimEngine(double compute_slowdown = 0);
 std::unique_ptr<EngineFacade> NewRealEngine();
 
 }  // namespace adaspring::daemon

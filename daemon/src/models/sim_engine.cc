@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "models/engine_facade.h"
@@ -26,8 +27,9 @@ class SimScratch final : public Scratch {};
 
 class SimVariant final : public ServedVariant {
  public:
-  SimVariant(const engine::Model& model, Config config, const ConfigCost& cost)
+  SimVariant(const engine::Model& model, Config config, const ConfigCost& cost, double slowdown)
       : config_(std::move(config)),
+        sleep_us_(static_cast<int64_t>(cost.latency_us * slowdown)),
         text_(model.space().ToText(config_)),
         id_(model.space().ToId(config_)),
         classes_(model.arch().num_classes),
@@ -43,6 +45,7 @@ class SimVariant final : public ServedVariant {
     if (batch < 1 || batch > 256) {
       return absl::InvalidArgumentError(absl::StrCat("batch ", batch, " outside 1..256"));
     }
+    if (sleep_us_ > 0) std::this_thread::sleep_for(std::chrono::microseconds(sleep_us_));
     // Logit k of an image = mean pixel x (k + 1) + a per-configuration offset: the output
     // depends on the input (tests check batching keeps images apart) and on the variant.
     for (int b = 0; b < batch; ++b) {
@@ -59,6 +62,7 @@ class SimVariant final : public ServedVariant {
 
  private:
   Config config_;
+  int64_t sleep_us_ = 0;
   std::string text_;
   uint64_t id_;
   int64_t weight_bytes_ = 0;
@@ -114,7 +118,8 @@ bool Satisfies(const ConfigCost& c, const engine::AppConstraints& k, std::string
 
 class SimBackend final : public ModelBackend {
  public:
-  explicit SimBackend(std::shared_ptr<const engine::Model> model) : model_(std::move(model)) {
+  SimBackend(std::shared_ptr<const engine::Model> model, double slowdown)
+      : model_(std::move(model)), slowdown_(slowdown) {
     // Frontier over "uniform" configurations: one depth, width, rank and precision for all.
     const engine::ConfigSpace& space = model_->space();
     int max_depth = 1, widths = 1, ranks = 1;
@@ -165,8 +170,8 @@ class SimBackend final : public ModelBackend {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = cache_.find(id);
     if (it != cache_.end()) return it->second;
-    auto v =
-        std::make_shared<SimVariant>(*model_, canonical, SimCost(model_->space(), canonical, 1.0));
+    auto v = std::make_shared<SimVariant>(*model_, canonical,
+                                          SimCost(model_->space(), canonical, 1.0), slowdown_);
     cache_[id] = v;
     cache_bytes_ += v->weight_bytes();
     return std::shared_ptr<const ServedVariant>(v);
@@ -197,7 +202,15 @@ class SimBackend final : public ModelBackend {
     return best;
   }
 
-  void ObserveLatency(const Config&, double) override {}  // sim costs are exact
+  // Without a slowdown sim costs are exact (and runs take microseconds, which must not be
+  // mistaken for a 100x speed-up); with one, correct like the real cost model (EWMA of
+  // observed / predicted).
+  void ObserveLatency(const Config& config, double measured_us) override {
+    if (slowdown_ <= 0) return;
+    const double raw = SimCost(model_->space(), config, 1.0).latency_us;
+    std::lock_guard<std::mutex> lock(mu_);
+    correction_ = 0.7 * correction_ + 0.3 * (measured_us / raw);
+  }
   void RefreshFrontier() override {}
   absl::Status Profile(bool) override {
     profiled_ = true;
@@ -219,6 +232,7 @@ class SimBackend final : public ModelBackend {
 
  private:
   std::shared_ptr<const engine::Model> model_;
+  const double slowdown_;
   std::vector<engine::FrontierPoint> frontier_;
   mutable std::mutex mu_;
   std::map<uint64_t, std::shared_ptr<const ServedVariant>> cache_;
@@ -235,6 +249,7 @@ engine::JointResult SimJoint(const std::vector<PlanDemand>& demands,
 
 class SimEngine final : public EngineFacade {
  public:
+  explicit SimEngine(double slowdown) : slowdown_(slowdown) {}
   const char* name() const override { return "sim"; }
 
   absl::StatusOr<std::shared_ptr<const engine::Model>> ReadBundle(
@@ -277,7 +292,7 @@ class SimEngine final : public EngineFacade {
 
   absl::StatusOr<std::unique_ptr<ModelBackend>> Prepare(std::shared_ptr<const engine::Model> model,
                                                         const BackendOptions&) override {
-    return std::unique_ptr<ModelBackend>(new SimBackend(std::move(model)));
+    return std::unique_ptr<ModelBackend>(new SimBackend(std::move(model), slowdown_));
   }
 
   std::unique_ptr<Scratch> NewScratch(int) override { return std::make_unique<SimScratch>(); }
@@ -287,8 +302,13 @@ class SimEngine final : public EngineFacade {
                             const engine::HysteresisOptions& hysteresis) override {
     return SimJoint(demands, budget, hysteresis);
   }
+
+ private:
+  const double slowdown_;
 };
 
-std::unique_ptr<EngineFacade> NewSimEngine() { return std::make_unique<SimEngine>(); }
+std::unique_ptr<EngineFacade> NewSimEngine(double compute_slowdown) {
+  return std::make_unique<SimEngine>(compute_slowdown);
+}
 
 }  // namespace adaspring::daemon

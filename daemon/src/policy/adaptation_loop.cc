@@ -16,6 +16,8 @@ using std::chrono::steady_clock;
 
 double Ms(steady_clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
+constexpr uint64_t kMinWindowSamples = 8;
+
 // A budget change worth naming in a reason (5%).
 bool Moved(double before, double after) {
   return std::abs(after - before) > 0.05 * std::max(std::abs(before), 1e-9);
@@ -176,8 +178,10 @@ void AdaptationLoop::Plan(const std::string& trigger, steady_clock::time_point t
     Session& s = *all[i];
     const LatencyHistogram::Counts counts = s.stats.latency.Snapshot();
     const LatencyHistogram::Counts window = LatencyHistogram::Diff(counts, s.policy_last_counts);
-    s.policy_last_counts = counts;
     const uint64_t n = LatencyHistogram::Total(window);
+    // The window grows until it holds enough samples for a p95 worth acting on (a slow app
+    // may complete only a few requests per period).
+    if (n >= kMinWindowSamples) s.policy_last_counts = counts;
     const uint64_t requests = s.stats.requests.load();
     const double rate = (requests - s.policy_last_requests) / dt_s;
     s.policy_last_requests = requests;
@@ -192,8 +196,13 @@ void AdaptationLoop::Plan(const std::string& trigger, steady_clock::time_point t
     }
     observed[i].p95_us = LatencyHistogram::Percentile(window, 0.95);
     const double budget = s.latency_budget_us.load();
-    observed[i].violated =
-        n >= 8 && observed[i].p95_us > budget * std::max(0.1, policy.latency_p95_slack);
+    observed[i].violated = n >= kMinWindowSamples &&
+                           observed[i].p95_us > budget * std::max(0.1, policy.latency_p95_slack);
+  }
+  if (busy_source_) {
+    const uint64_t busy = busy_source_();
+    own_compute_us = static_cast<double>(busy - last_busy_us_);
+    last_busy_us_ = busy;
   }
   own_cpu_cores_ = own_compute_us / 1e6 / dt_s;
 

@@ -55,6 +55,9 @@ class AdaptationLoop {
   void OnContext(const context::ContextSnapshot& snapshot);
   // Re-plan soon for `reason` (e.g. "slo updated").
   void Kick(const std::string& reason);
+  // The daemon's own compute, core-microseconds so far (monotonic); used to tell outside CPU
+  // load from ours. Set before Start().
+  void set_busy_source(std::function<uint64_t()> fn) { busy_source_ = std::move(fn); }
   // Whether cpu_busy_fraction is an admin override (outside load only).
   void set_cpu_overridden(bool overridden);
 
@@ -96,6 +99,8 @@ class AdaptationLoop {
   // Loop thread only.
   std::chrono::steady_clock::time_point last_tick_;
   double own_cpu_cores_ = 0;
+  std::function<uint64_t()> busy_source_;
+  uint64_t last_busy_us_ = 0;
   std::optional<Budgets> planned_budgets_;
   std::thread thread_;
 };

@@ -244,6 +244,11 @@ void Scheduler::Execute(Worker* w, const std::shared_ptr<const ActiveVariant>& a
   const SteadyClock::time_point end = SteadyClock::now();
   batches_.fetch_add(1, std::memory_order_relaxed);
   batched_images_.fetch_add(images, std::memory_order_relaxed);
+  busy_core_us_.fetch_add(
+      static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(end - start).count()) *
+          threads_per_worker_,
+      std::memory_order_relaxed);
   const auto compute_us = static_cast<uint32_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(end - start).count());
   size_t out = 0;
@@ -288,9 +293,12 @@ void Scheduler::Execute(Worker* w, const std::shared_ptr<const ActiveVariant>& a
     r->set_queue_us(static_cast<uint32_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(start - j->enqueued).count()));
     r->set_compute_us(compute_us);
-    j->session->compute_us_total.fetch_add(compute_us * j->batch / images,
-                                           std::memory_order_relaxed);
-    j->session->compute_images.fetch_add(j->batch, std::memory_order_relaxed);
+    if (images == 1) {
+      // Only unbatched runs: the cost model predicts batch-1 latency, and a batch's per-image
+      // time would make its correction optimistic.
+      j->session->compute_us_total.fetch_add(compute_us, std::memory_order_relaxed);
+      j->session->compute_images.fetch_add(1, std::memory_order_relaxed);
+    }
     Complete(j, absl::OkStatus());
   }
 }

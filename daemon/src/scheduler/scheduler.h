@@ -64,6 +64,8 @@ class Scheduler {
   uint32_t queued() const { return queued_.load(std::memory_order_relaxed); }
   uint64_t batches() const { return batches_.load(std::memory_order_relaxed); }
   uint64_t batched_images() const { return batched_images_.load(std::memory_order_relaxed); }
+  // CPU time spent computing, core-microseconds (compute time x threads per worker).
+  uint64_t busy_core_us() const { return busy_core_us_.load(std::memory_order_relaxed); }
 
  private:
   struct Worker;
@@ -92,7 +94,7 @@ class Scheduler {
   std::unique_ptr<Job[]> pool_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<uint32_t> queued_{0};
-  std::atomic<uint64_t> batches_{0}, batched_images_{0};
+  std::atomic<uint64_t> batches_{0}, batched_images_{0}, busy_core_us_{0};
 };
 
 }  // namespace adaspring::daemon

@@ -46,6 +46,7 @@ Daemon::Daemon(DaemonConfig config, std::unique_ptr<EngineFacade> engine)
   policy_ = std::make_unique<AdaptationLoop>(
       &sessions_, engine_.get(), &events_, config_.policy,
       std::chrono::milliseconds(std::max(10u, config_.context.period_ms)));
+  policy_->set_busy_source([s = scheduler_.get()] { return s->busy_core_us(); });
 }
 
 Daemon::~Daemon() { Shutdown(); }

@@ -3,6 +3,7 @@
 // fast), leaves the others alone, and relaxing the override brings them back.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -278,6 +279,50 @@ TEST(AdaptationTest, UpdateSloReplansAndGetContextShowsBudgets) {
   EXPECT_GT(ctx_resp.budgets().memory_bytes(), 1ll << 30);
   EXPECT_NEAR(ctx_resp.budgets().cpu_capacity(), 1.8, 0.05);
   EXPECT_FALSE(ctx_resp.budgets().notes().empty());
+}
+
+void ListSessions(DaemonHarness& h) {
+  grpc::ClientContext ctx;
+  v1::ListSessionsResponse list;
+  ASSERT_TRUE(h.admin().ListSessions(&ctx, {}, &list).ok());
+  ASSERT_EQ(list.sessions_size(), 1);
+  EXPECT_GT(list.sessions(0).slo_violation_fraction(), 0);
+  EXPECT_GE(list.sessions(0).switches(), 1u);
+}
+
+// No sensor moves, but the app's measured p95 exceeds its budget (the variants run 3x slower
+// than predicted, as under contention the cost model does not see): the daemon re-evolves it
+// to a configuration that meets the budget in practice.
+TEST(AdaptationTest, ObservedP95AboveBudgetTriggersReevolution) {
+  HarnessOptions o;
+  o.sim_slowdown = 3;
+  DaemonHarness h(o);
+  const v1::OpenSessionResponse s = OpenWithRate(h, "camera", 2000, 10);
+  ASSERT_LE(s.configuration().predicted_latency_us(), 2000);
+  ASSERT_GT(s.configuration().predicted_latency_us() * 3, 2000);  // too slow in practice
+  Watches w(h.app());
+  w.Add(s);
+  std::atomic<bool> stop{false};
+  std::thread load([&] {
+    while (!stop) {
+      v1::InferResponse r;
+      h.Infer(DaemonHarness::Request(s), &r);
+    }
+  });
+  const bool reacted = w.WaitFor([&](Watches::Events& e) {
+    for (const auto& ev : e[s.session_id()]) {
+      if (ev.reason().find("p95 latency") != std::string::npos) return true;
+    }
+    return false;
+  });
+  stop = true;
+  load.join();
+  ASSERT_TRUE(reacted);
+  // The measured latency also corrected the cost model, so the daemon does not climb back to
+  // the configuration that was too slow.
+  const v1::SessionEvent reaction = w.events(s.session_id()).back();
+  EXPECT_LT(reaction.current().macs(), reaction.previous().macs());
+  ListSessions(h);
 }
 
 }  // namespace

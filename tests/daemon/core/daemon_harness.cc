@@ -38,7 +38,8 @@ DaemonHarness::DaemonHarness(HarnessOptions options) {
   const std::string models = dir_.path() + "/models";
   std::filesystem::create_directories(models);
   std::filesystem::create_directories(dir_.path() + "/state");
-  std::unique_ptr<EngineFacade> engine = options.sim_engine ? NewSimEngine() : NewDefaultEngine();
+  std::unique_ptr<EngineFacade> engine =
+      options.sim_engine ? NewSimEngine(options.sim_slowdown) : NewDefaultEngine();
   auto arch = engine::BuiltinArch("smallres28");
   EXPECT_TRUE(arch.ok());
   for (const auto& [file, name] : options.bundles) {

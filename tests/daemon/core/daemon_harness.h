@@ -31,6 +31,7 @@ class TempDir {
 
 struct HarnessOptions {
   bool sim_engine = true;
+  double sim_slowdown = 0;       // sim variants take this many times their predicted latency
   bool profile_on_load = false;  // profiling takes seconds with the real engine
   // Bundles written into the models directory before start: {file name, model name}.
   std::vector<std::pair<std::string, std::string>> bundles = {{"fmnist.asb", "fmnist"}};
