@@ -141,9 +141,8 @@ int EngineBench(int argc, char** argv) {
         name.c_str(), v.text().c_str(), prec.c_str(), ws->threads(), batch, reps, p50, p90, p99,
         static_cast<long long>(v.stats().macs), static_cast<long long>(v.stats().params),
         static_cast<long long>(v.stats().weight_bytes),
-        static_cast<long long>(v.PackedWeightBytes()),
-        static_cast<long long>(v.ArenaBytes(batch)), v.num_layers(), kernel_sum,
-        p50 / kernel_sum);
+        static_cast<long long>(v.PackedWeightBytes()), static_cast<long long>(v.ArenaBytes(batch)),
+        v.num_layers(), kernel_sum, p50 / kernel_sum);
   } else {
     std::printf("%s  %s  (%s, %d threads, batch %d)\n", name.c_str(), v.text().c_str(),
                 prec.c_str(), ws->threads(), batch);

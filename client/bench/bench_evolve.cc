@@ -117,7 +117,8 @@ int EvolveBench(int argc, char** argv) {
       const auto t0 = Clock::now();
       (void)v->Run(in.data(), 1, out.data(), ws.get());
       const double ms = Ms(t0, Clock::now());
-      const bool overlapped = during_before || evolving.load() || evolution_epoch.load() != epoch_before;
+      const bool overlapped =
+          during_before || evolving.load() || evolution_epoch.load() != epoch_before;
       (overlapped ? busy_ms : idle_ms).push_back(ms);
       if (!overlapped) idle_count.fetch_add(1);
     }
@@ -196,16 +197,16 @@ int EvolveBench(int argc, char** argv) {
   } else {
     std::printf("%s: %d switches of each kind (evolver 1 thread, inference 1 thread)\n",
                 name.c_str(), switches);
-    std::printf("  cold        p50 %.3f ms  p99 %.3f ms (%zu)\n", Pct(cold, 0.5),
-                Pct(cold, 0.99), cold.size());
+    std::printf("  cold        p50 %.3f ms  p99 %.3f ms (%zu)\n", Pct(cold, 0.5), Pct(cold, 0.99),
+                cold.size());
     std::printf("  incremental p50 %.3f ms  p99 %.3f ms (%zu)\n", Pct(incremental, 0.5),
                 Pct(incremental, 0.99), incremental.size());
     std::printf("  cached      p50 %.3f ms  p99 %.3f ms (%zu)\n", Pct(cached, 0.5),
                 Pct(cached, 0.99), cached.size());
     std::printf("  background runs %zu (%zu during evolution), stalled %d, run p50 %.3f ms\n",
                 idle_ms.size() + busy_ms.size(), busy_ms.size(), stalled, idle_p50);
-    std::printf("  evolver create %.1f ms (self-calibrated: %s), %d SVDs in %.1f ms\n",
-                create_ms, st.self_calibrated ? "yes" : "no", svds, svd_ms);
+    std::printf("  evolver create %.1f ms (self-calibrated: %s), %d SVDs in %.1f ms\n", create_ms,
+                st.self_calibrated ? "yes" : "no", svds, svd_ms);
   }
   return 0;
 }

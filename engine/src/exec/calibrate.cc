@@ -30,14 +30,14 @@ absl::StatusOr<std::map<std::string, float>> CalibrateWith(Evolver& evolver,
     const auto& impl = static_cast<const VariantImpl&>(**v);
     for (int start = 0; start < count; start += chunk) {
       const int n = std::min(chunk, count - start);
-      absl::Status s = impl.RunWithHook(
-          images + start * image_size, n, logits.data(), ws.get(),
-          [&](int layer, const float* data, int64_t size) {
-            float m = 0;
-            for (int64_t i = 0; i < size; ++i) m = std::max(m, std::fabs(data[i]));
-            float& slot = amax[impl.plan().layers[layer].dst_q];
-            slot = std::max(slot, m);
-          });
+      absl::Status s = impl.RunWithHook(images + start * image_size, n, logits.data(), ws.get(),
+                                        [&](int layer, const float* data, int64_t size) {
+                                          float m = 0;
+                                          for (int64_t i = 0; i < size; ++i)
+                                            m = std::max(m, std::fabs(data[i]));
+                                          float& slot = amax[impl.plan().layers[layer].dst_q];
+                                          slot = std::max(slot, m);
+                                        });
       if (!s.ok()) return s;
     }
   }
@@ -52,7 +52,8 @@ absl::StatusOr<std::map<std::string, float>> SelfCalibrate(Evolver& evolver) {
   // few random configurations (fixed seed) for the depth-dependent block inputs.
   std::vector<Config> configs;
   int max_rank_choices = 1;
-  for (const BlockSpec& b : model.net().blocks) max_rank_choices = std::max(max_rank_choices, b.rank_choices);
+  for (const BlockSpec& b : model.net().blocks)
+    max_rank_choices = std::max(max_rank_choices, b.rank_choices);
   for (int r = 0; r < max_rank_choices; ++r) {
     for (Config c : {space.Full(Precision::kF32), space.Narrowest(Precision::kF32)}) {
       for (const BlockSpec& b : model.net().blocks)

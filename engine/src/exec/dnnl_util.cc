@@ -19,8 +19,8 @@ dnnl::memory::desc ActivationMd(int batch, int c, int h, int w, dnnl::memory::da
 }
 
 absl::Status FromDnnl(const dnnl::error& e, const std::string& what) {
-  return absl::InternalError(absl::StrCat("oneDNN error in ", what, ": ", e.what(),
-                                          " (status ", static_cast<int>(e.status), ")"));
+  return absl::InternalError(absl::StrCat("oneDNN error in ", what, ": ", e.what(), " (status ",
+                                          static_cast<int>(e.status), ")"));
 }
 
 }  // namespace adaspring::engine::exec

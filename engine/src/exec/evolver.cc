@@ -10,8 +10,8 @@ namespace exec {
 EvolverImpl::EvolverImpl(std::shared_ptr<const Model> model, EvolverOptions options)
     : model_(std::move(model)), options_(options), threads_(ResolveThreads(options.threads)) {}
 
-std::shared_ptr<const SvdFactors> EvolverImpl::Svd(const ConvSpec& conv, int width_idx,
-                                                   int bn_row, int out, int in) {
+std::shared_ptr<const SvdFactors> EvolverImpl::Svd(const ConvSpec& conv, int width_idx, int bn_row,
+                                                   int out, int in) {
   const std::string key = absl::StrCat(conv.name, "@", width_idx);
   auto it = svd_.find(key);
   if (it != svd_.end()) return it->second;
@@ -36,8 +36,8 @@ absl::StatusOr<std::shared_ptr<const BuiltLayer>> EvolverImpl::BuildLayer(const 
   in.dst_dt = dtype_of(l.dst);
   if (int8) {
     in.src_step = ActivationStep(AmaxOf(amax_, l.src_q), signed_of(l.src));
-    in.dst_step = l.dst == kUserLogits ? 1.f
-                                       : ActivationStep(AmaxOf(amax_, l.dst_q), signed_of(l.dst));
+    in.dst_step =
+        l.dst == kUserLogits ? 1.f : ActivationStep(AmaxOf(amax_, l.dst_q), signed_of(l.dst));
     // The shortcut is stored in the dst tensor's type under its own scale.
     if (l.sum) in.sum_step = ActivationStep(AmaxOf(amax_, l.sum_q), signed_of(l.dst));
   }

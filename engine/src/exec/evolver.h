@@ -46,11 +46,10 @@ class EvolverImpl final : public Evolver {
     std::shared_ptr<const VariantImpl> variant;
   };
 
-  absl::StatusOr<std::shared_ptr<const BuiltLayer>> BuildLayer(const Plan& plan,
-                                                               const PlanLayer& l)
+  absl::StatusOr<std::shared_ptr<const BuiltLayer>> BuildLayer(const Plan& plan, const PlanLayer& l)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::shared_ptr<const SvdFactors> Svd(const ConvSpec& conv, int width_idx, int bn_row,
-                                        int out, int in) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::shared_ptr<const SvdFactors> Svd(const ConvSpec& conv, int width_idx, int bn_row, int out,
+                                        int in) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::shared_ptr<const Model> model_;
   const EvolverOptions options_;

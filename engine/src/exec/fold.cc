@@ -13,8 +13,10 @@ DenseConv FoldConv(const Model& model, const ConvSpec& conv, int bn_row, int out
   const float* w = model.Data(conv.name + ".weight");
   const float* gamma = model.Data(conv.bn + ".gamma");
   const float* beta = model.Data(conv.bn + ".beta");
-  const float* mean = model.Data(conv.bn + ".mean") + static_cast<int64_t>(bn_row) * conv.out_channels;
-  const float* var = model.Data(conv.bn + ".var") + static_cast<int64_t>(bn_row) * conv.out_channels;
+  const float* mean =
+      model.Data(conv.bn + ".mean") + static_cast<int64_t>(bn_row) * conv.out_channels;
+  const float* var =
+      model.Data(conv.bn + ".var") + static_cast<int64_t>(bn_row) * conv.out_channels;
   DenseConv d;
   d.oc = out;
   d.ic_per_group = ipg;

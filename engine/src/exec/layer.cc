@@ -21,8 +21,7 @@ BuiltLayer::BuiltLayer(const PlanLayer& layer, const LayerInputs& in) : layer_(l
 }
 
 absl::StatusOr<std::shared_ptr<BuiltLayer>> BuiltLayer::Create(const PlanLayer& layer,
-                                                               const LayerInputs& in,
-                                                               int threads) {
+                                                               const LayerInputs& in, int threads) {
   std::shared_ptr<BuiltLayer> b(new BuiltLayer(layer, in));
   try {
     const PlanLayer& l = b->layer_;
@@ -102,15 +101,15 @@ absl::StatusOr<std::shared_ptr<BuiltLayer>> BuiltLayer::Create(const PlanLayer& 
 }
 
 absl::StatusOr<std::unique_ptr<BuiltLayer::Exec>> BuiltLayer::MakeExec(int batch,
-                                                                      bool first) const {
+                                                                       bool first) const {
   const PlanLayer& l = layer_;
   auto e = std::make_unique<Exec>();
   dnnl::engine& eng = CpuEngine();
   // A one-channel NCHW input is byte-identical to NHWC (plan.cc reads it in place).
   const dnnl::memory::desc user_in({batch, l.ic, l.ih, l.iw}, dt::f32,
                                    l.kind == LayerKind::kConv ? tag::nhwc : tag::nchw);
-  e->src_md = l.src == kUserInput ? user_in
-                                  : ActivationMd(batch, l.ic, l.ih, l.iw, in_.src_dt, in_.layout);
+  e->src_md =
+      l.src == kUserInput ? user_in : ActivationMd(batch, l.ic, l.ih, l.iw, in_.src_dt, in_.layout);
   if (l.kind == LayerKind::kFc) {
     e->dst_md = dnnl::memory::desc({batch, l.oc}, dt::f32, tag::nc);
   } else {
@@ -130,27 +129,25 @@ absl::StatusOr<std::unique_ptr<BuiltLayer::Exec>> BuiltLayer::MakeExec(int batch
       const dnnl::memory::dims strides = {l.stride, l.stride}, pad = {l.pad, l.pad};
       const bool has_bias = l.part != 1;
       const dnnl::memory::desc b_md({l.oc}, dt::f32, tag::x);
-      auto d = has_bias ? dnnl::convolution_forward::desc(
-                              dnnl::prop_kind::forward_inference,
-                              dnnl::algorithm::convolution_direct, e->src_md, w_md, b_md,
-                              e->dst_md, strides, pad, pad)
-                        : dnnl::convolution_forward::desc(
-                              dnnl::prop_kind::forward_inference,
-                              dnnl::algorithm::convolution_direct, e->src_md, w_md, e->dst_md,
-                              strides, pad, pad);
+      auto d = has_bias
+                   ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                     dnnl::algorithm::convolution_direct, e->src_md,
+                                                     w_md, b_md, e->dst_md, strides, pad, pad)
+                   : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                     dnnl::algorithm::convolution_direct, e->src_md,
+                                                     w_md, e->dst_md, strides, pad, pad);
       dnnl::convolution_forward::primitive_desc pd(d, attr_, eng);
       if (!first && IsSlow(pd.impl_info_str())) {
         // The packed layout does not suit this (batch, threads): let oneDNN choose again and
         // repack below.
         const dnnl::memory::desc any(weight_dims_, weight_dt_, tag::any);
-        auto d2 = has_bias ? dnnl::convolution_forward::desc(
-                                 dnnl::prop_kind::forward_inference,
-                                 dnnl::algorithm::convolution_direct, e->src_md, any, b_md,
-                                 e->dst_md, strides, pad, pad)
-                           : dnnl::convolution_forward::desc(
-                                 dnnl::prop_kind::forward_inference,
-                                 dnnl::algorithm::convolution_direct, e->src_md, any,
-                                 e->dst_md, strides, pad, pad);
+        auto d2 = has_bias
+                      ? dnnl::convolution_forward::desc(
+                            dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                            e->src_md, any, b_md, e->dst_md, strides, pad, pad)
+                      : dnnl::convolution_forward::desc(
+                            dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                            e->src_md, any, e->dst_md, strides, pad, pad);
         dnnl::convolution_forward::primitive_desc pd2(d2, attr_, eng);
         if (!IsSlow(pd2.impl_info_str()) && Repack(pd2.weights_desc(), e.get())) pd = pd2;
       }
@@ -164,8 +161,8 @@ absl::StatusOr<std::unique_ptr<BuiltLayer::Exec>> BuiltLayer::MakeExec(int batch
       const dnnl::memory::desc w_md =
           first ? dnnl::memory::desc(weight_dims_, weight_dt_, tag::any) : weights_md_;
       const dnnl::memory::desc b_md({l.oc}, dt::f32, tag::x);
-      dnnl::inner_product_forward::desc d(dnnl::prop_kind::forward_inference, e->src_md, w_md,
-                                          b_md, e->dst_md);
+      dnnl::inner_product_forward::desc d(dnnl::prop_kind::forward_inference, e->src_md, w_md, b_md,
+                                          e->dst_md);
       dnnl::inner_product_forward::primitive_desc pd(d, attr_, eng);
       e->impl = pd.impl_info_str();
       e->scratchpad_md = pd.scratchpad_desc();

@@ -28,8 +28,10 @@ std::shared_ptr<const SvdFactors> ComputeSvd(const DenseConv& folded) {
   f->p.resize(static_cast<size_t>(rows) * fr);
   f->q.resize(static_cast<size_t>(fr) * cols);
   for (int j = 0; j < fr; ++j) {
-    for (int r = 0; r < rows; ++r) f->p[static_cast<size_t>(r) * fr + j] = static_cast<float>(u(r, j) * s(j));
-    for (int c = 0; c < cols; ++c) f->q[static_cast<size_t>(j) * cols + c] = static_cast<float>(v(c, j));
+    for (int r = 0; r < rows; ++r)
+      f->p[static_cast<size_t>(r) * fr + j] = static_cast<float>(u(r, j) * s(j));
+    for (int c = 0; c < cols; ++c)
+      f->q[static_cast<size_t>(j) * cols + c] = static_cast<float>(v(c, j));
   }
   return f;
 }

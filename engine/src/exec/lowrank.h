@@ -5,8 +5,9 @@
 // P[:, :r] ([oc, r, 1, 1]) and the folded bias. S goes entirely into P so that every
 // intermediate channel is a unit-norm projection of the input: the channels then share one
 // range, which the per-tensor int8 activation scale needs (with sqrt(S) on both sides the
-// first channels would dominate the range and the rest would lose their precision). Singular values are sorted, so every
-// rank is a prefix of one SVD: the evolver computes it once per (conv, width) and slices.
+// first channels would dominate the range and the rest would lose their precision). Singular values
+// are sorted, so every rank is a prefix of one SVD: the evolver computes it once per (conv, width)
+// and slices.
 #ifndef ADASPRING_ENGINE_SRC_EXEC_LOWRANK_H_
 #define ADASPRING_ENGINE_SRC_EXEC_LOWRANK_H_
 
@@ -19,9 +20,9 @@ namespace adaspring::engine::exec {
 
 struct SvdFactors {
   int oc = 0, ic = 0, kernel = 1, full_rank = 0;
-  std::vector<float> p;         // [oc, full_rank]   U S
-  std::vector<float> q;         // [full_rank, ic*k*k]  V^T
-  std::vector<float> bias;      // [oc]
+  std::vector<float> p;          // [oc, full_rank]   U S
+  std::vector<float> q;          // [full_rank, ic*k*k]  V^T
+  std::vector<float> bias;       // [oc]
   std::vector<double> singular;  // descending
 };
 

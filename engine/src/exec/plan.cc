@@ -290,8 +290,7 @@ class PlanBuilder {
     const int idx = static_cast<int>(plan_.layers.size());
     const bool int8 = plan_.precision == Precision::kInt8;
     if (l.kind == LayerKind::kConv) {
-      const int64_t wcount =
-          static_cast<int64_t>(l.oc) * (l.ic / l.groups) * l.kernel * l.kernel;
+      const int64_t wcount = static_cast<int64_t>(l.oc) * (l.ic / l.groups) * l.kernel * l.kernel;
       const int64_t bias = l.part == 1 ? 0 : l.oc;
       l.macs = wcount * l.oh * l.ow;
       l.params = wcount + bias;
@@ -303,8 +302,8 @@ class PlanBuilder {
     const PlanTensor* d = l.dst >= 0 ? &plan_.tensors[l.dst] : nullptr;
     l.key = absl::StrCat(
         static_cast<int>(l.kind), "|", l.name, "|", l.bn_row, "|", l.src_out, "x", l.src_in, "|r",
-        l.rank, "p", l.part, "|", l.oc, ",", l.ic, ",", l.groups, ",", l.kernel, ",", l.stride,
-        ",", l.pad, "|", l.ih, "x", l.iw, ">", l.oh, "x", l.ow, "|a", static_cast<int>(l.act),
+        l.rank, "p", l.part, "|", l.oc, ",", l.ic, ",", l.groups, ",", l.kernel, ",", l.stride, ",",
+        l.pad, "|", l.ih, "x", l.iw, ">", l.oh, "x", l.ow, "|a", static_cast<int>(l.act),
         l.sum ? "+sum" : "", "|", int8 ? "i8" : "f32", static_cast<int>(plan_.layout), "|",
         s ? (s->is_signed ? "s" : "u") : "user", d ? (d->is_signed ? "s" : "u") : "user", "|",
         l.src_q, "|", l.dst_q, "|", l.sum_q);

@@ -26,9 +26,9 @@ inline constexpr int kUserLogits = -2;  // [N, classes] f32
 
 struct PlanTensor {
   int c = 0, h = 0, w = 0;
-  bool is_signed = true;          // int8 plans: s8 vs u8 (f32 plans ignore it)
-  int64_t bytes_per_image = 0;    // rounded up to 64 bytes
-  int64_t offset_per_image = 0;   // arena offset = batch * offset_per_image
+  bool is_signed = true;                // int8 plans: s8 vs u8 (f32 plans ignore it)
+  int64_t bytes_per_image = 0;          // rounded up to 64 bytes
+  int64_t offset_per_image = 0;         // arena offset = batch * offset_per_image
   int first_layer = 0, last_layer = 0;  // live range (layer indices)
 };
 
@@ -70,8 +70,7 @@ struct Plan {
 ActLayout DefaultLayout(Precision precision);
 
 // Builds the plan of a valid configuration (caller validates).
-Plan MakePlan(const NetSpec& net, const ArchSpec& arch, const Config& config,
-              ActLayout layout);
+Plan MakePlan(const NetSpec& net, const ArchSpec& arch, const Config& config, ActLayout layout);
 
 // Every quantisation name any configuration of `net` can use.
 std::vector<std::string> AllQuantNames(const NetSpec& net);

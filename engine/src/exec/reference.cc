@@ -76,8 +76,7 @@ class Reference {
     if (low_rank_ && spec.factorisable && divisor > 1) {
       const exec::DenseConv folded = exec::FoldConv(m_, spec, row, out, in);
       const auto svd = exec::ComputeSvd(folded);
-      const exec::DenseConv wr =
-          exec::Truncated(*svd, FactorisedRank(spec, out, in, divisor));
+      const exec::DenseConv wr = exec::Truncated(*svd, FactorisedRank(spec, out, in, divisor));
       y = Conv(x, wr.weights, out, 1, spec.kernel, spec.stride, spec.pad);
       for (int b = 0; b < y.n; ++b)
         for (int o = 0; o < out; ++o) {
@@ -211,8 +210,8 @@ absl::Status ReferenceForward(const Model& model, const Config& config, const fl
   return Run(model, config, input, batch, logits, /*low_rank=*/false);
 }
 
-absl::Status ReferenceForwardLowRank(const Model& model, const Config& config,
-                                     const float* input, int batch, float* logits) {
+absl::Status ReferenceForwardLowRank(const Model& model, const Config& config, const float* input,
+                                     int batch, float* logits) {
   return Run(model, config, input, batch, logits, /*low_rank=*/true);
 }
 

@@ -36,8 +36,8 @@ absl::StatusOr<WorkspaceImpl::Binding*> WorkspaceImpl::Bind(const VariantImpl& v
     arena_ = static_cast<char*>(std::aligned_alloc(64, static_cast<size_t>(size)));
     if (arena_ == nullptr) {
       arena_size_ = 0;
-      return absl::ResourceExhaustedError(absl::StrCat("cannot allocate a ", size,
-                                                       "-byte activation arena"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("cannot allocate a ", size, "-byte activation arena"));
     }
     arena_size_ = size;
   }
@@ -57,8 +57,8 @@ absl::StatusOr<WorkspaceImpl::Binding*> WorkspaceImpl::Bind(const VariantImpl& v
     scratch_ = static_cast<char*>(std::aligned_alloc(64, static_cast<size_t>(size)));
     if (scratch_ == nullptr) {
       scratch_size_ = 0;
-      return absl::ResourceExhaustedError(absl::StrCat("cannot allocate a ", size,
-                                                       "-byte scratchpad"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("cannot allocate a ", size, "-byte scratchpad"));
     }
     scratch_size_ = size;
   }
@@ -76,8 +76,7 @@ absl::StatusOr<WorkspaceImpl::Binding*> WorkspaceImpl::Bind(const VariantImpl& v
         if (!b->logits) b->logits = dnnl::memory(md, CpuEngine(), DNNL_MEMORY_NONE);
         return b->logits;
       }
-      return dnnl::memory(md, CpuEngine(),
-                          arena_ + batch * plan.tensors[tensor].offset_per_image);
+      return dnnl::memory(md, CpuEngine(), arena_ + batch * plan.tensors[tensor].offset_per_image);
     };
     for (size_t i = 0; i < plan.layers.size(); ++i) {
       const PlanLayer& l = plan.layers[i];

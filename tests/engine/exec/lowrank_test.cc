@@ -1,11 +1,11 @@
 // SVD factorisation: full rank reconstructs the layer, truncation error follows
 // Eckart-Young, and the two factors multiply to the truncation.
+#include "../../../engine/src/exec/lowrank.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
-
-#include "../../../engine/src/exec/lowrank.h"
 
 namespace adaspring::engine::exec {
 namespace {

@@ -67,11 +67,11 @@ class Variant {
   // Runs `batch` images (NCHW float32, already normalised) and writes logits
   // [batch, num_classes]. INVALID_ARGUMENT for batch < 1 or > max batch (256). The first run
   // at a new batch size creates that size's primitives (once, under a lock).
-  virtual absl::Status Run(const float* input, int batch, float* logits,
-                           Workspace* ws) const = 0;
+  virtual absl::Status Run(const float* input, int batch, float* logits, Workspace* ws) const = 0;
 
-  // Per-layer view, for profiling and the overhead benchmark: "name [oneDNN implementation]" of the primitives
-  // in execution order, and the median time of each when run alone (ms, `reps` repetitions).
+  // Per-layer view, for profiling and the overhead benchmark: "name [oneDNN implementation]" of the
+  // primitives in execution order, and the median time of each when run alone (ms, `reps`
+  // repetitions).
   virtual std::vector<std::string> LayerNames() const = 0;
   virtual absl::StatusOr<std::vector<double>> TimeLayersAlone(int batch, int reps,
                                                               Workspace* ws) const = 0;
@@ -94,7 +94,7 @@ struct EvolverStats {
   uint64_t builds = 0, cache_hits = 0, reused_layers = 0, built_layers = 0;
   int64_t cache_bytes = 0;
   int cached_variants = 0;
-  uint64_t svd_computed = 0;   // (conv, width) SVDs computed so far (each once)
+  uint64_t svd_computed = 0;     // (conv, width) SVDs computed so far (each once)
   bool self_calibrated = false;  // int8 scales came from the synthetic-input calibration
 };
 
@@ -131,8 +131,8 @@ absl::Status ReferenceForward(const Model& model, const Config& config, const fl
 // divisor > 1 uses W_r = U_r S_r V_r^T, the rank-r SVD truncation of its sliced, BN-folded
 // weights (plus the folded bias). A k x k conv with W_r equals the variant's k x k conv to r
 // channels followed by the 1 x 1 conv, so variants with low rank are compared against this.
-absl::Status ReferenceForwardLowRank(const Model& model, const Config& config,
-                                     const float* input, int batch, float* logits);
+absl::Status ReferenceForwardLowRank(const Model& model, const Config& config, const float* input,
+                                     int batch, float* logits);
 
 // int8 calibration: runs the f32 reference/variant on `images` under `configs` and returns
 // max |activation| per quantisation point (the keys of Model::activation_amax).
