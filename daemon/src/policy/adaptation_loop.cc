@@ -91,6 +91,13 @@ AdaptationStats AdaptationLoop::stats() const {
   return stats_;
 }
 
+std::vector<double> AdaptationLoop::TakeEvolutionTimes() {
+  absl::MutexLock lock(&mu_);
+  std::vector<double> out;
+  out.swap(evolution_ms_);
+  return out;
+}
+
 void AdaptationLoop::set_on_plan(std::function<void(uint64_t)> fn) {
   absl::MutexLock lock(&mu_);
   on_plan_ = std::move(fn);
@@ -314,6 +321,7 @@ void AdaptationLoop::Plan(const std::string& trigger, steady_clock::time_point t
       if (upgrade && now - s.last_switch < std::chrono::milliseconds(policy.cooldown_ms)) {
         continue;  // cool-down: do not climb back too soon after a switch
       }
+      const steady_clock::time_point evolve_start = steady_clock::now();
       absl::StatusOr<std::shared_ptr<const ServedVariant>> v = demands[k].backend->Evolve(r.config);
       if (!v.ok()) {
         ++failures;
@@ -323,6 +331,11 @@ void AdaptationLoop::Plan(const std::string& trigger, steady_clock::time_point t
         e.set_message(absl::StrCat("evolution failed: ", v.status().ToString()));
         events_->Publish(std::move(e));
         continue;
+      }
+      {
+        absl::MutexLock lock(&mu_);
+        if (evolution_ms_.size() < 1024)
+          evolution_ms_.push_back(Ms(steady_clock::now() - evolve_start));
       }
       auto next = std::make_shared<ActiveVariant>();
       next->variant = *v;

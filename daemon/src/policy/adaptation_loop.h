@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "config/daemon_config.h"
@@ -64,6 +65,9 @@ class AdaptationLoop {
   context::ContextSnapshot latest() const;
   Budgets budgets() const;
   AdaptationStats stats() const;
+  // Evolution times (ms) since the last call, for the metrics exporter (bounded: the oldest
+  // are dropped beyond 1024).
+  std::vector<double> TakeEvolutionTimes();
   // Called after every plan (tests wait on it; metrics observe reaction time).
   void set_on_plan(std::function<void(uint64_t plan)> fn);
 
@@ -95,6 +99,7 @@ class AdaptationLoop {
   Budgets budgets_ ABSL_GUARDED_BY(mu_);
   AdaptationStats stats_ ABSL_GUARDED_BY(mu_);
   std::function<void(uint64_t)> on_plan_ ABSL_GUARDED_BY(mu_);
+  std::vector<double> evolution_ms_ ABSL_GUARDED_BY(mu_);
 
   // Loop thread only.
   std::chrono::steady_clock::time_point last_tick_;

@@ -133,10 +133,9 @@ absl::StatusOr<v1::ContextSnapshot> Daemon::SetContextOverride(
   e.set_kind(v1::DaemonEvent::KIND_OVERRIDE);
   e.set_message(absl::StrCat("context override set: ", request.ShortDebugString()));
   events_.Publish(std::move(e));
+  // The loop may not have taken the new sample yet: show the override applied either way.
   context::ContextSnapshot latest = policy_->latest();
-  if (!monitor_) {
-    context::ApplyOverride(o, &latest);
-  }
+  context::ApplyOverride(o, &latest);
   return ToProto(latest);
 }
 

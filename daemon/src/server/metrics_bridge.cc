@@ -41,6 +41,9 @@ void MetricsBridge::Update() {
   }
   metrics_->sessions->Set(static_cast<double>(live.size()));
   metrics_->models_loaded->Set(static_cast<double>(daemon_->models().size()));
+  for (double ms : daemon_->policy().TakeEvolutionTimes()) {
+    metrics_->evolution_latency_seconds->Observe(ms * 1e-3);
+  }
   const AdaptationStats st = daemon_->policy().stats();
   if (st.evolutions > evolutions_) {
     metrics_->reaction_latency_seconds->Observe(st.last_reaction_ms * 1e-3);
