@@ -15,9 +15,9 @@
 namespace adaspring::ctl {
 namespace {
 
-// Images per request: large enough to amortise the call, small enough for the daemon's
-// default message limit.
-constexpr int64_t kMaxBatch = 64;
+// Images per request: large enough to amortise the call, and within the daemon's batch limit
+// (limits.max_batch, 32 by default; a daemon configured below 8 rejects the call).
+constexpr int64_t kMaxBatch = 8;
 
 struct Scored {
   int index;
