@@ -16,9 +16,9 @@ namespace adaspring::ctl {
 struct DemoOptions {
   double duration_s = 180;  // all policies together
   std::string out_dir = "demo-out";
-  std::string scenario;     // CSV; empty = the installed/bundled default
-  std::string daemon;       // adaspringd binary; empty = next to adaspringctl / in PATH
-  std::string models_dir;   // empty = the bundled models
+  std::string scenario;    // CSV; empty = the installed/bundled default
+  std::string daemon;      // adaspringd binary; empty = next to adaspringctl / in PATH
+  std::string models_dir;  // empty = the bundled models
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
   std::vector<std::string> policies = {"adaptive", "static_full", "static_compressed"};
   bool quiet = false;  // no live view

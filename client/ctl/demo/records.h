@@ -13,14 +13,14 @@ namespace adaspring::ctl {
 
 struct RequestRecord {
   std::string policy, app, phase;
-  double t_s = 0;           // since the policy's start
-  double latency_ms = 0;    // client-observed, end to end
+  double t_s = 0;         // since the policy's start
+  double latency_ms = 0;  // client-observed, end to end
   bool ok = false;
-  int code = 0;             // gRPC status code
+  int code = 0;  // gRPC status code
   bool correct = false;
   uint64_t config_id = 0;
-  double compute_us = 0;    // daemon-reported compute time
-  int64_t macs = 0;         // of the configuration that served it (0 = unknown)
+  double compute_us = 0;  // daemon-reported compute time
+  int64_t macs = 0;       // of the configuration that served it (0 = unknown)
 };
 
 struct PolicyRun {

@@ -43,8 +43,8 @@ bool WritePlot(const std::vector<PolicyRun>& runs, const std::vector<DemoApp>& a
       std::ofstream f(absl::StrCat(out_dir, "/plot-", run.policy, "-", app.name, ".dat"));
       if (!f) return false;
       for (const auto& r : run.records)
-        if (r.app == app.name && r.ok) f << r.t_s << " " << r.latency_ms << " " << r.macs / 1e6
-                                         << "\n";
+        if (r.app == app.name && r.ok)
+          f << r.t_s << " " << r.latency_ms << " " << r.macs / 1e6 << "\n";
     }
   }
   const PolicyRun* adaptive = &runs.front();
@@ -53,13 +53,13 @@ bool WritePlot(const std::vector<PolicyRun>& runs, const std::vector<DemoApp>& a
     if (run.policy == "adaptive") adaptive = &run;
     if (run.policy == "static_full") full = &run;
   }
-  std::string gp = absl::StrCat(
-      "set terminal png size 1400,", 330 * apps.size(), " font ',10'\n",
-      "set output '", out_dir, "/plot.png'\n",
-      "set multiplot layout ", apps.size(), ",1 title 'adaspringd demo: latency per request, ",
-      "budget and configuration size (MMACs) over the scenario'\n",
-      "set grid\nset logscale y\nset ylabel 'latency ms'\nset y2label 'MMACs'\n",
-      "set y2tics\nset ytics nomirror\nset key outside right top\n");
+  std::string gp =
+      absl::StrCat("set terminal png size 1400,", 330 * apps.size(), " font ',10'\n",
+                   "set output '", out_dir, "/plot.png'\n", "set multiplot layout ", apps.size(),
+                   ",1 title 'adaspringd demo: latency per request, ",
+                   "budget and configuration size (MMACs) over the scenario'\n",
+                   "set grid\nset logscale y\nset ylabel 'latency ms'\nset y2label 'MMACs'\n",
+                   "set y2tics\nset ytics nomirror\nset key outside right top\n");
   int arrow = 1;
   for (const auto& [t0, phase] : adaptive->phases) {
     absl::StrAppendFormat(&gp,
@@ -146,8 +146,8 @@ bool WriteReport(const std::vector<PolicyRun>& runs, const Scenario& scenario,
     csv << "policy,app,t_s,phase,latency_ms,ok,code,correct,config_id,compute_us,macs\n";
     for (const auto& run : runs)
       for (const auto& r : run.records)
-        csv << absl::StrFormat("%s,%s,%.4f,%s,%.4f,%d,%d,%d,%d,%.0f,%d\n", r.policy, r.app,
-                               r.t_s, r.phase, r.latency_ms, r.ok, r.code, r.correct, r.config_id,
+        csv << absl::StrFormat("%s,%s,%.4f,%s,%.4f,%d,%d,%d,%d,%.0f,%d\n", r.policy, r.app, r.t_s,
+                               r.phase, r.latency_ms, r.ok, r.code, r.correct, r.config_id,
                                r.compute_us, r.macs);
   }
 
@@ -161,8 +161,8 @@ bool WriteReport(const std::vector<PolicyRun>& runs, const Scenario& scenario,
     p["duration_s"] = run.duration_s;
     if (!run.static_config.empty()) p["configuration"] = run.static_config;
     for (const DemoApp& app : apps) {
-      AppFigures all = Summarise(run.records, app.name, "", app.latency_budget_us, watts,
-                                 measured_power);
+      AppFigures all =
+          Summarise(run.records, app.name, "", app.latency_budget_us, watts, measured_power);
       auto sw = run.switches.find(app.name);
       all.switches = sw == run.switches.end() ? 0 : sw->second;
       AppFigures tight = Summarise(run.records, app.name, scenario.tight_phase,
@@ -193,18 +193,18 @@ bool WriteReport(const std::vector<PolicyRun>& runs, const Scenario& scenario,
   if (json) {
     std::cout << summary.dump() << "\n";
   } else {
-    std::cout << absl::StrFormat("\n%-18s %-10s %8s %9s %8s %8s %10s %9s %6s %6s   %s\n",
-                                 "policy", "app", "requests", "slo_viol%", "acc%", "p50_ms",
-                                 "p99_ms", "mJ/inf", "switch", "failed", "tight: viol% p99_ms");
+    std::cout << absl::StrFormat("\n%-18s %-10s %8s %9s %8s %8s %10s %9s %6s %6s   %s\n", "policy",
+                                 "app", "requests", "slo_viol%", "acc%", "p50_ms", "p99_ms",
+                                 "mJ/inf", "switch", "failed", "tight: viol% p99_ms");
     for (const auto& [policy, p] : summary["policies"].items()) {
       for (const auto& [app, a] : p["apps"].items()) {
         std::cout << absl::StrFormat(
-            "%-18s %-10s %8d %9.2f %8.2f %8.3f %10.3f %9.4f %6d %6d   %5.2f %8.3f\n", policy,
-            app, a["requests"].get<int64_t>(), a["slo_violation_pct"].get<double>(),
-            100 * a["accuracy"].get<double>(), a["p50_ms"].get<double>(),
-            a["p99_ms"].get<double>(), a["energy_mj_per_inference"].get<double>(),
-            a["switches"].get<int>(), a["failed_requests"].get<int64_t>(),
-            a["tight"]["slo_violation_pct"].get<double>(), a["tight"]["p99_ms"].get<double>());
+            "%-18s %-10s %8d %9.2f %8.2f %8.3f %10.3f %9.4f %6d %6d   %5.2f %8.3f\n", policy, app,
+            a["requests"].get<int64_t>(), a["slo_violation_pct"].get<double>(),
+            100 * a["accuracy"].get<double>(), a["p50_ms"].get<double>(), a["p99_ms"].get<double>(),
+            a["energy_mj_per_inference"].get<double>(), a["switches"].get<int>(),
+            a["failed_requests"].get<int64_t>(), a["tight"]["slo_violation_pct"].get<double>(),
+            a["tight"]["p99_ms"].get<double>());
       }
     }
     std::cout << absl::StrFormat(

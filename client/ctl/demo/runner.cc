@@ -128,8 +128,10 @@ class BusyProcs {
         volatile uint64_t x = 0;
         for (;;) x = x + 1;  // burn a core until killed
       }
-      if (pid > 0) pids_.push_back(pid);
-      else break;
+      if (pid > 0)
+        pids_.push_back(pid);
+      else
+        break;
     }
   }
   int count() const { return static_cast<int>(pids_.size()); }
@@ -170,8 +172,7 @@ void RunApp(const DemoApp& app, const std::string& policy, const std::string& so
   so.pinned_configuration = pin;
   auto session = (*cl)->OpenSession(so);
   if (!session.ok()) {
-    std::cerr << "demo: " << app.name << ": open session: " << session.status().message()
-              << "\n";
+    std::cerr << "demo: " << app.name << ": open session: " << session.status().message() << "\n";
     failures->fetch_add(1);
     return;
   }
@@ -233,8 +234,8 @@ void RunApp(const DemoApp& app, const std::string& policy, const std::string& so
 
 bool ApplyStep(const GlobalOptions& g, const ScenarioStep& st, bool cpu_override) {
   v1::SetContextOverrideRequest req;
-  if (st.memory_available_mb) req.set_memory_available_bytes(
-      static_cast<int64_t>(*st.memory_available_mb * 1024 * 1024));
+  if (st.memory_available_mb)
+    req.set_memory_available_bytes(static_cast<int64_t>(*st.memory_available_mb * 1024 * 1024));
   if (st.battery_pct) req.set_battery_percent(*st.battery_pct);
   if (st.on_ac) req.set_on_ac(*st.on_ac);
   if (st.temp_c) req.set_temperature_c(*st.temp_c);
@@ -252,8 +253,7 @@ bool ApplyStep(const GlobalOptions& g, const ScenarioStep& st, bool cpu_override
 // Picks the hand-crafted compression: the configuration the daemon chooses for the tightest
 // app (the first) under the scenario's tightest phase, fixed once, offline.
 absl::StatusOr<std::string> ChooseStaticCompressed(const GlobalOptions& g, const Scenario& sc,
-                                                   const DemoApp& app,
-                                                   const std::string& model) {
+                                                   const DemoApp& app, const std::string& model) {
   const ScenarioStep* tight = &sc.steps.front();
   for (const auto& st : sc.steps)
     if (st.phase == sc.tight_phase) tight = &st;
@@ -310,11 +310,10 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
   const std::string log_path = o.out_dir + "/daemon.log";
   fs::remove(log_path, ec);
   Child daemon_proc;
-  if (!daemon_proc.Start({daemon, "--runtime-dir", runtime, "--models-dir", models_dir},
-                         log_path))
+  if (!daemon_proc.Start({daemon, "--runtime-dir", runtime, "--models-dir", models_dir}, log_path))
     return UsageError(absl::StrCat("cannot start ", daemon));
-  std::cerr << "demo: started " << daemon << " (pid " << daemon_proc.pid() << "), log "
-            << log_path << "\n";
+  std::cerr << "demo: started " << daemon << " (pid " << daemon_proc.pid() << "), log " << log_path
+            << "\n";
 
   // Wait for the daemon and its model.
   std::string model;
@@ -373,8 +372,7 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
       pin = static_compressed;
     }
     run.static_config = pin;
-    std::cerr << "demo: policy " << policy << (pin.empty() ? "" : " (pinned: " + pin + ")")
-              << "\n";
+    std::cerr << "demo: policy " << policy << (pin.empty() ? "" : " (pinned: " + pin + ")") << "\n";
 
     Shared shared;
     std::atomic<int> failures{0};

@@ -46,8 +46,8 @@ absl::StatusOr<Scenario> ParseScenario(const std::string& text, const std::strin
           std::find(header.begin(), header.end(), "phase") == header.end())
         return bad("header needs the columns t_s and phase");
       for (const auto& h : header) {
-        static const char* kKnown[] = {"t_s",    "phase",  "memory_available_mb", "battery_pct",
-                                       "on_ac",  "temp_c", "busy_procs"};
+        static const char* kKnown[] = {"t_s",   "phase",  "memory_available_mb", "battery_pct",
+                                       "on_ac", "temp_c", "busy_procs"};
         if (std::find(std::begin(kKnown), std::end(kKnown), h) == std::end(kKnown))
           return bad(absl::StrCat("unknown column '", h, "'"));
       }
@@ -66,12 +66,18 @@ absl::StatusOr<Scenario> ParseScenario(const std::string& text, const std::strin
       if (c.empty()) continue;
       double v = 0;
       if (!absl::SimpleAtod(c, &v)) return bad(absl::StrCat(h, ": '", c, "' is not a number"));
-      if (h == "t_s") st.t_s = v;
-      else if (h == "memory_available_mb") st.memory_available_mb = v;
-      else if (h == "battery_pct") st.battery_pct = v;
-      else if (h == "temp_c") st.temp_c = v;
-      else if (h == "on_ac") st.on_ac = v != 0;
-      else if (h == "busy_procs") st.busy_procs = static_cast<int>(v);
+      if (h == "t_s")
+        st.t_s = v;
+      else if (h == "memory_available_mb")
+        st.memory_available_mb = v;
+      else if (h == "battery_pct")
+        st.battery_pct = v;
+      else if (h == "temp_c")
+        st.temp_c = v;
+      else if (h == "on_ac")
+        st.on_ac = v != 0;
+      else if (h == "busy_procs")
+        st.busy_procs = static_cast<int>(v);
     }
     if (st.phase.empty()) return bad("empty phase");
     if (!sc.steps.empty() && st.t_s < sc.steps.back().t_s) return bad("t_s goes backwards");

@@ -1,0 +1,110 @@
+// A short run of the main job (`adaspringctl demo`) against the real daemon and the bundled
+// reference model: no failed requests, a summary consistent with the per-request log it was
+// computed from, and a valid PNG plot.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "absl/strings/str_split.h"
+#include "client/ctl_runner.h"
+#include "client/test_files.h"
+
+namespace adaspring::testing {
+namespace {
+
+using json = nlohmann::json;
+
+bool Exists(const std::string& p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+struct Tally {
+  int64_t requests = 0, failed = 0, ok = 0, correct = 0;
+};
+
+TEST(DemoTest, ShortRunIsConsistentAndFailsNoRequest) {
+  const std::string models = std::string(ADASPRING_SOURCE_DIR) + "/models";
+  const std::string daemon = std::string(ADASPRING_BINARY_DIR) + "/daemon/adaspringd";
+  if (!Exists(models + "/smallres28.asb")) GTEST_SKIP() << "no bundled model in " << models;
+  if (!Exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"))
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  if (!CtlBuilt() || !Exists(daemon)) GTEST_SKIP() << "adaspringctl/adaspringd not built";
+  TempDir dir;
+  const std::string out = dir.path() + "/demo";
+  const CtlResult r = RunCtl({"demo", "--duration", "21", "--out", out, "--models-dir", models,
+                              "--daemon", daemon, "--quiet", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  const json summary = json::parse(ReadAll(out + "/summary.json"));
+  ASSERT_TRUE(summary.contains("policies"));
+  ASSERT_TRUE(summary.contains("reaction_ms"));
+  for (const char* policy : {"adaptive", "static_full", "static_compressed"}) {
+    ASSERT_TRUE(summary["policies"].contains(policy)) << policy;
+    for (const char* app : {"camera", "assistant", "wearable"}) {
+      const json& a = summary["policies"][policy]["apps"][app];
+      EXPECT_EQ(a["failed_requests"].get<int64_t>(), 0) << policy << "/" << app;
+      EXPECT_GT(a["requests"].get<int64_t>(), 0) << policy << "/" << app;
+      for (const char* key : {"slo_violation_pct", "accuracy", "p50_ms", "p99_ms",
+                              "energy_mj_per_inference", "switches", "energy_source", "tight"})
+        EXPECT_TRUE(a.contains(key)) << policy << "/" << app << " lacks " << key;
+      EXPECT_EQ(a["energy_source"], "estimated");  // no power meter on this machine
+    }
+  }
+  // Pinned policies never switch; the adaptive one evolves at least once.
+  int adaptive_switches = 0;
+  for (const char* app : {"camera", "assistant", "wearable"}) {
+    EXPECT_EQ(summary["policies"]["static_full"]["apps"][app]["switches"], 0);
+    EXPECT_EQ(summary["policies"]["static_compressed"]["apps"][app]["switches"], 0);
+    adaptive_switches += summary["policies"]["adaptive"]["apps"][app]["switches"].get<int>();
+  }
+  EXPECT_GT(adaptive_switches, 0);
+
+  // The summary's counts and accuracies follow from requests.csv.
+  std::map<std::string, Tally> tally;  // policy/app
+  std::istringstream csv(ReadAll(out + "/requests.csv"));
+  std::string line;
+  std::getline(csv, line);
+  EXPECT_EQ(line, "policy,app,t_s,phase,latency_ms,ok,code,correct,config_id,compute_us,macs");
+  while (std::getline(csv, line)) {
+    std::vector<std::string> c = absl::StrSplit(line, ',');
+    ASSERT_EQ(c.size(), 11u) << line;
+    Tally& t = tally[c[0] + "/" + c[1]];
+    ++t.requests;
+    if (c[5] == "1") {
+      ++t.ok;
+      t.correct += c[7] == "1";
+    } else {
+      ++t.failed;
+    }
+  }
+  for (const auto& [key, t] : tally) {
+    const std::vector<std::string> pa = absl::StrSplit(key, '/');
+    const json& a = summary["policies"][pa[0]]["apps"][pa[1]];
+    EXPECT_EQ(a["requests"].get<int64_t>(), t.requests) << key;
+    EXPECT_EQ(a["failed_requests"].get<int64_t>(), t.failed) << key;
+    EXPECT_NEAR(a["accuracy"].get<double>(), static_cast<double>(t.correct) / t.ok, 1e-9) << key;
+    // Real images through a trained model: far above chance (10%).
+    EXPECT_GT(a["accuracy"].get<double>(), 0.3) << key;
+  }
+  EXPECT_EQ(tally.size(), 9u);
+
+  const std::string png = ReadAll(out + "/plot.png");
+  ASSERT_GT(png.size(), 1000u);
+  EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+}
+
+}  // namespace
+}  // namespace adaspring::testing
