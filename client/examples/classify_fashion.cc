@@ -89,8 +89,7 @@ int main(int argc, char** argv) {
   sopts.pinned_configuration = args.config;
   auto session = (*client)->OpenSession(sopts);
   if (!session.ok()) {
-    std::fprintf(stderr, "classify_fashion: %s\n",
-                 std::string(session.status().message()).c_str());
+    std::fprintf(stderr, "classify_fashion: %s\n", std::string(session.status().message()).c_str());
     return 1;
   }
   const ac::InputSpec& spec = (*session)->input_spec();
@@ -99,8 +98,8 @@ int main(int argc, char** argv) {
                  args.model.c_str());
     return 1;
   }
-  std::printf("session %s on %s, configuration %s\n", (*session)->id().c_str(),
-              args.model.c_str(), (*session)->configuration().text.c_str());
+  std::printf("session %s on %s, configuration %s\n", (*session)->id().c_str(), args.model.c_str(),
+              (*session)->configuration().text.c_str());
   // Print the daemon's configuration changes as they happen.
   auto watch = (*session)->Watch([](const ac::ConfigEvent& e) {
     if (e.reason == "initial") return;

@@ -17,8 +17,7 @@ void TensorStore::Add(const std::string& name, std::vector<int64_t> shape,
   entries_[name] = std::move(e);
 }
 
-void TensorStore::AddView(const std::string& name, std::vector<int64_t> shape,
-                          const float* data) {
+void TensorStore::AddView(const std::string& name, std::vector<int64_t> shape, const float* data) {
   int64_t n = 1;
   for (int64_t d : shape) n *= d;
   entries_[name] = Entry{std::move(shape), data, n};
@@ -34,9 +33,9 @@ absl::StatusOr<const TensorStore::Entry*> TensorStore::Get(
   const Entry* e = Find(name);
   if (e == nullptr) return absl::NotFoundError(absl::StrCat("tensor '", name, "' is missing"));
   if (e->shape != expected_shape)
-    return absl::InvalidArgumentError(absl::StrCat(
-        "tensor '", name, "' has shape [", absl::StrJoin(e->shape, ","), "], expected [",
-        absl::StrJoin(expected_shape, ","), "]"));
+    return absl::InvalidArgumentError(absl::StrCat("tensor '", name, "' has shape [",
+                                                   absl::StrJoin(e->shape, ","), "], expected [",
+                                                   absl::StrJoin(expected_shape, ","), "]"));
   return e;
 }
 

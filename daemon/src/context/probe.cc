@@ -1,8 +1,7 @@
 #include "context/probe.h"
 
-#include <boost/asio/io_context.hpp>
-
 #include <algorithm>
+#include <boost/asio/io_context.hpp>
 #include <utility>
 
 #include "context/context_monitor.h"
