@@ -1,7 +1,9 @@
 // Forward and backward passes of the supernet graph (see graph.h).
 #include "train/graph.h"
 
+#include <Eigen/Dense>
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 namespace adaspring::engine::train {
@@ -17,7 +19,54 @@ WeightSlice Slice(std::vector<float>& t, int in_channels, int k) {
                      static_cast<int64_t>(k) * k};
 }
 
+// Rank-r version of a conv's (strided) weight slice as the engine will build it: the slice is
+// folded with its BN's per-output-channel scale s = gamma / sqrt(var + eps) (the running
+// statistics of width row `row`), projected onto the top-r left singular subspace of the
+// folded matrix (= truncated SVD, via the eigenvectors of W W^T, which is oc x oc and small),
+// and unfolded again. Dense OIHW into `out`. The gradient of the rank-r weight is applied to
+// the full weight unchanged (straight-through), so training teaches the shared weights to
+// keep their function in their leading singular directions.
+void TruncateRank(const WeightSlice& w, int oc, int ic, int k, const float* gamma,
+                  const float* run_var, int rank, std::vector<float>* out) {
+  const int kk = k * k, cols = ic * kk;
+  std::vector<double> scale(oc);
+  for (int o = 0; o < oc; ++o) {
+    double s = gamma[o] / std::sqrt(static_cast<double>(run_var[o]) + 1e-5);
+    if (std::abs(s) < 1e-6) s = s < 0 ? -1e-6 : 1e-6;
+    scale[o] = s;
+  }
+  Eigen::MatrixXd m(oc, cols);
+  for (int o = 0; o < oc; ++o)
+    for (int i = 0; i < ic; ++i)
+      for (int j = 0; j < kk; ++j)
+        m(o, i * kk + j) = scale[o] * w.data[o * w.o_stride + i * w.i_stride + j];
+  const Eigen::MatrixXd gram = m * m.transpose();
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(gram);  // ascending eigenvalues
+  const Eigen::MatrixXd u = es.eigenvectors().rightCols(std::min(rank, oc));
+  const Eigen::MatrixXd proj = u * (u.transpose() * m);
+  out->resize(static_cast<size_t>(oc) * cols);
+  for (int o = 0; o < oc; ++o)
+    for (int c = 0; c < cols; ++c)
+      (*out)[static_cast<size_t>(o) * cols + c] = static_cast<float>(proj(o, c) / scale[o]);
+}
+
 }  // namespace
+
+void Supernet::SetConvWeights(Conv2d& conv, const ConvSpec& spec, const WeightSlice& slice, int oc,
+                              int ic, int row, int divisor) {
+  const int full = std::min(oc, ic * spec.kernel * spec.kernel);
+  const int rank = FactorisedRank(spec, oc, ic, divisor);
+  if (!low_rank_ || !spec.factorisable || divisor <= 1 || rank >= full) {
+    conv.SetWeights(slice);
+    return;
+  }
+  const BnStats& st = bn_stats_[spec.bn];
+  const float* gamma = FindParam(spec.bn + ".gamma")->value.data();
+  const float* var = st.var.data() + static_cast<size_t>(row) * st.channels;
+  TruncateRank(slice, oc, ic, spec.kernel, gamma, var, rank, &graph_->lowrank_scratch);
+  const int64_t kk = static_cast<int64_t>(spec.kernel) * spec.kernel;
+  conv.SetWeights(WeightSlice{graph_->lowrank_scratch.data(), ic * kk, kk});
+}
 
 BlockShared& Supernet::Graph::Shared(const NetSpec& net, int block, int n) {
   auto& slot = shared[{block, n}];
@@ -170,11 +219,14 @@ const float* Supernet::Forward(const Config& config, const float* images, int n,
     const ConvSpec& c1 = b.convs[0];
     const ConvSpec& c2 = b.convs[1];
 
-    bw.conv1->SetWeights(Slice(FindParam(c1.name + ".weight")->value, b.in_channels, c1.kernel));
+    const int divisor = space_.RankDivisor(config, bi);
+    SetConvWeights(*bw.conv1, c1, Slice(FindParam(c1.name + ".weight")->value, b.in_channels, c1.kernel),
+                   k, b.in_channels, w, divisor);
     bw.conv1->Forward(x, sh.c1.data());
     RunBn(*bw.bn1, c1.bn, w, k, sh.c1.data(), sh.a1.data(), sh.mean1.data(), sh.var1.data(), mode);
     // conv2 reads the first k input channels of the [out, max_inner, 3, 3] tensor.
-    bw.conv2->SetWeights(Slice(FindParam(c2.name + ".weight")->value, b.max_inner, c2.kernel));
+    SetConvWeights(*bw.conv2, c2, Slice(FindParam(c2.name + ".weight")->value, b.max_inner, c2.kernel),
+                   b.out_channels, k, w, divisor);
     bw.conv2->Forward(sh.a1.data(), sh.c2.data());
     RunBn(*sh.bn2, c2.bn, w, b.out_channels, sh.c2.data(), sh.out.data(), sh.mean2.data(),
           sh.var2.data(), mode);

@@ -65,6 +65,7 @@ struct Supernet::Graph {
   std::map<int, std::unique_ptr<StemLayers>> stems;                         // n
   std::map<int, std::unique_ptr<HeadLayers>> heads;                         // n
   std::map<std::string, CalibAccumulator> calib;
+  std::vector<float> lowrank_scratch;  // dense OIHW rank-r weights (SetConvWeights)
 
   // Trace of the last kTrain forward.
   struct Step {

@@ -55,6 +55,7 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const TrainOptions& opt
   absl::StatusOr<std::unique_ptr<train::Supernet>> net = train::Supernet::Create(*arch, o.seed);
   if (!net.ok()) return net.status();
   t->net_ = std::move(*net);
+  t->net_->set_low_rank(o.low_rank_training);
 
   if (!o.resume_path.empty()) {
     train::CheckpointHeader expect{o.arch, o.seed, o.batch}, got;

@@ -76,6 +76,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--calib-images", o.calib_images, "BN recalibration images per width")
       ->capture_default_str();
+  app.add_option("--low-rank-training", o.low_rank_training,
+                 "students run at their sampled ranks (true) or always at full rank (false)")
+      ->capture_default_str();
   bool train_only = false;
   app.add_flag("--train-only", train_only, "stop after training (no bundle)");
   CLI11_PARSE(app, argc, argv);

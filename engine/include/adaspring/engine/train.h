@@ -65,6 +65,7 @@ struct TrainOptions {
   int heldout_configs = 120;    // of those, held out of the fit
   int measure_val_images = 0;   // validation images per measured config (0 = all)
   bool checkpoint_each_epoch = true;
+  bool low_rank_training = true;  // students run at their sampled ranks (see train/supernet.h)
   std::function<void(const TrainProgress&)> on_progress;  // called every few steps
   std::function<void(const std::string&)> on_log;         // one line per phase / epoch
 };

@@ -4,8 +4,10 @@
 // Parameters use the tensor names and layouts of model.h (OIHW convs, [C] gamma/beta).
 // Batch-norm running statistics are kept per block width choice ([bn_widths, C] rows, as in the
 // bundle): a training forward at width index w updates row w; Recalibrate* replace them with
-// exact statistics. Rank and precision of a Config are ignored (rank variants are made post
-// hoc by SVD in the engine; int8 by calibration).
+// exact statistics. A Config's rank is honoured (low-rank-aware training, on by default): a
+// factorised conv runs with the rank-r truncation of its BN-folded weight slice, the same
+// matrix the engine's SVD factorisation computes, and its gradient flows to the full weight
+// straight through. Precision is ignored (int8 comes from calibration).
 //
 // Images are NCHW float32 (already normalised). Layer primitives and activation buffers are
 // created once per (layer, width, batch size) and reused.
@@ -27,6 +29,8 @@
 namespace adaspring::engine::train {
 
 class BatchNorm;
+class Conv2d;
+struct WeightSlice;
 
 struct Param {
   std::string name;  // model.h tensor name
@@ -67,6 +71,11 @@ class Supernet {
   void Backward(const float* diff_logits);
   void ZeroGrad();
 
+  // Low-rank-aware forward (default on). Off: every conv runs at full rank whatever the
+  // Config says (the behaviour of plain weight-sharing training).
+  void set_low_rank(bool on) { low_rank_ = on; }
+  bool low_rank() const { return low_rank_; }
+
   // Exact BN statistics: BeginCalibration, any number of kCalibrate forwards, EndCalibration
   // writes mean = E[batch mean], var = E[batch var + batch mean^2] - mean^2 into each row
   // that was seen (other rows are kept).
@@ -91,7 +100,12 @@ class Supernet {
   void RunBn(BatchNorm& bn, const std::string& name, int row, int channels, const float* src,
              float* dst, float* mean, float* var, BnMode mode);
 
+  // Sets a conv's weights from its slice, truncated to the Config's rank when it factorises.
+  void SetConvWeights(Conv2d& conv, const ConvSpec& spec, const WeightSlice& slice, int oc, int ic,
+                      int row, int divisor);
+
   ConfigSpace space_;
+  bool low_rank_ = true;
   std::vector<Param> params_;
   std::map<std::string, int> param_index_;
   std::map<std::string, BnStats> bn_stats_;
