@@ -25,6 +25,18 @@ bool Moved(double before, double after) {
 
 }  // namespace
 
+double DemandRate(const v1::Slo& slo, double measured_hz) {
+  if (slo.expected_rate_hz() > 0) return slo.expected_rate_hz();
+  // A client that declared no rate is usually closed-loop: it sends the next request when the
+  // last one returns, so its measured rate rises whenever its configuration gets cheaper and
+  // charging it rate x latency would push it to the cheapest variant on any busy machine.
+  // Count it at one request per latency budget at most; real overload still shows as p95
+  // latency above the budget, which the loop reacts to directly.
+  double rate = std::max(1.0, measured_hz);
+  if (slo.latency_budget_us() > 0) rate = std::min(rate, 1e6 / slo.latency_budget_us());
+  return rate;
+}
+
 AdaptationLoop::AdaptationLoop(SessionTable* sessions, EngineFacade* engine, EventBus* events,
                                PolicyConfig policy, std::chrono::milliseconds period)
     : sessions_(sessions),
@@ -270,8 +282,7 @@ void AdaptationLoop::Plan(const std::string& trigger, steady_clock::time_point t
     PlanDemand d;
     d.backend = s.model()->backend.get();
     d.priority = slo.priority() ? slo.priority() : 10;
-    d.rate_hz =
-        slo.expected_rate_hz() > 0 ? slo.expected_rate_hz() : std::max(1.0, s.rate_hz.load());
+    d.rate_hz = DemandRate(slo, s.rate_hz.load());
     d.constraints = Constraints(slo, budgets);
     d.current = av->variant->config();
     std::string reason = moved.empty() ? trigger : moved;

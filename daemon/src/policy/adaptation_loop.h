@@ -42,6 +42,10 @@ struct AdaptationStats {
   double last_reaction_ms = 0;
 };
 
+// The request rate the joint search charges a session with: its declared expected_rate_hz,
+// else the measured rate capped at one request per latency budget (closed-loop clients).
+double DemandRate(const v1::Slo& slo, double measured_hz);
+
 class AdaptationLoop {
  public:
   AdaptationLoop(SessionTable* sessions, EngineFacade* engine, EventBus* events,

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "daemon/core/daemon_harness.h"
+#include "policy/adaptation_loop.h"
 
 namespace adaspring::daemon::testing {
 namespace {
@@ -327,3 +328,16 @@ TEST(AdaptationTest, ObservedP95AboveBudgetTriggersReevolution) {
 
 }  // namespace
 }  // namespace adaspring::daemon::testing
+
+// A session that declared no rate is charged at most one request per latency budget: a
+// closed-loop client's measured rate grows as its variant gets cheaper, which must not drive
+// it to the cheapest variant.
+TEST(DemandRateTest, DeclaredRateWinsUndeclaredIsCappedByTheBudget) {
+  adaspring::v1::Slo slo;
+  slo.set_latency_budget_us(20000);
+  EXPECT_DOUBLE_EQ(adaspring::daemon::DemandRate(slo, 900), 50);
+  EXPECT_DOUBLE_EQ(adaspring::daemon::DemandRate(slo, 10), 10);
+  EXPECT_DOUBLE_EQ(adaspring::daemon::DemandRate(slo, 0), 1);
+  slo.set_expected_rate_hz(120);
+  EXPECT_DOUBLE_EQ(adaspring::daemon::DemandRate(slo, 900), 120);
+}
