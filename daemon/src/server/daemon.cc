@@ -62,12 +62,20 @@ absl::Status Daemon::Start() {
       errors.push_back(m.status());
     }
   }
+  if (!config_.state_dir.empty()) {
+    state_ = std::make_unique<StateStore>(config_.state_dir);
+    if (absl::Status s = state_->Init(); !s.ok()) {
+      errors.push_back(absl::Status(s.code(), absl::StrCat("state directory: ", s.message())));
+      state_ = nullptr;
+    }
+  }
   {
     absl::MutexLock lock(&warnings_mu_);
     for (const absl::Status& e : errors) {
       warnings_.push_back(absl::StrCat("model skipped: ", e.message()));
     }
   }
+  RestoreModels();
   for (const auto& m : registry_.All()) ProfileInBackground(m);
   scheduler_->Start();
   policy_->Start();

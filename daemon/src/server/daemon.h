@@ -15,6 +15,7 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -31,6 +32,7 @@
 #include "scheduler/scheduler.h"
 #include "server/event_bus.h"
 #include "session/session_table.h"
+#include "state/state_store.h"
 
 namespace adaspring::context {
 class ContextMonitor;
@@ -114,6 +116,11 @@ class Daemon {
   void PublishContextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(context_mu_);
   v1::ModelInfo ModelInfoOf(const LoadedModel& m) const;
   void CloseSessionObject(const std::shared_ptr<Session>& s, const std::string& why);
+  // The admin-loaded model list in the state directory (daemon_state.cc): restored by Start()
+  // after the models directory and preloads, rewritten atomically on every load/unload.
+  void RestoreModels();
+  void PersistModels();
+  void Warn(const std::string& message);
 
   DaemonConfig config_;
   std::unique_ptr<EngineFacade> engine_;
@@ -139,6 +146,11 @@ class Daemon {
   std::deque<std::function<void()>> bg_queue_ ABSL_GUARDED_BY(bg_mu_);
   bool bg_stop_ ABSL_GUARDED_BY(bg_mu_) = false;
   std::thread bg_thread_;
+
+  std::unique_ptr<StateStore> state_;  // null without a state directory
+  absl::Mutex admin_models_mu_;
+  // name -> path of the models loaded through the admin API (what a restart must bring back).
+  std::map<std::string, std::string> admin_models_ ABSL_GUARDED_BY(admin_models_mu_);
 
   absl::Mutex warnings_mu_;
   std::vector<std::string> warnings_ ABSL_GUARDED_BY(warnings_mu_);

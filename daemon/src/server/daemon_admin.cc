@@ -71,9 +71,18 @@ absl::StatusOr<std::shared_ptr<LoadedModel>> Daemon::AddModel(
 }
 
 absl::StatusOr<v1::LoadModelResponse> Daemon::LoadModel(const std::string& path) {
+  // The daemon's working directory means nothing to a client (and is / under systemd).
+  if (!path.empty() && path[0] != '/')
+    return absl::InvalidArgumentError(
+        absl::StrCat("model path '", path, "' is relative: give an absolute path"));
   absl::StatusOr<std::shared_ptr<LoadedModel>> m = registry_.Load(path);
   if (!m.ok()) return m.status();
   ProfileInBackground(*m);
+  {
+    absl::MutexLock lock(&admin_models_mu_);
+    admin_models_[(*m)->name] = (*m)->path;
+  }
+  PersistModels();
   v1::DaemonEvent e;
   e.set_kind(v1::DaemonEvent::KIND_MODEL_LOADED);
   e.set_model((*m)->name);
@@ -98,6 +107,12 @@ absl::Status Daemon::UnloadModel(const std::string& name, bool force) {
   m->unloading = true;
   for (const auto& s : users) CloseSessionObject(s, "model unloaded");
   registry_.Remove(name);
+  bool was_admin_loaded;
+  {
+    absl::MutexLock lock(&admin_models_mu_);
+    was_admin_loaded = admin_models_.erase(name) > 0;
+  }
+  if (was_admin_loaded) PersistModels();
   v1::DaemonEvent e;
   e.set_kind(v1::DaemonEvent::KIND_MODEL_UNLOADED);
   e.set_model(name);

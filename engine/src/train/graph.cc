@@ -220,12 +220,14 @@ const float* Supernet::Forward(const Config& config, const float* images, int n,
     const ConvSpec& c2 = b.convs[1];
 
     const int divisor = space_.RankDivisor(config, bi);
-    SetConvWeights(*bw.conv1, c1, Slice(FindParam(c1.name + ".weight")->value, b.in_channels, c1.kernel),
-                   k, b.in_channels, w, divisor);
+    SetConvWeights(*bw.conv1, c1,
+                   Slice(FindParam(c1.name + ".weight")->value, b.in_channels, c1.kernel), k,
+                   b.in_channels, w, divisor);
     bw.conv1->Forward(x, sh.c1.data());
     RunBn(*bw.bn1, c1.bn, w, k, sh.c1.data(), sh.a1.data(), sh.mean1.data(), sh.var1.data(), mode);
     // conv2 reads the first k input channels of the [out, max_inner, 3, 3] tensor.
-    SetConvWeights(*bw.conv2, c2, Slice(FindParam(c2.name + ".weight")->value, b.max_inner, c2.kernel),
+    SetConvWeights(*bw.conv2, c2,
+                   Slice(FindParam(c2.name + ".weight")->value, b.max_inner, c2.kernel),
                    b.out_channels, k, w, divisor);
     bw.conv2->Forward(sh.a1.data(), sh.c2.data());
     RunBn(*sh.bn2, c2.bn, w, b.out_channels, sh.c2.data(), sh.out.data(), sh.mean2.data(),

@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "daemon/core/daemon_harness.h"
@@ -44,6 +47,7 @@ TEST(LifecycleTest, LoadAndUnloadModels) {
   EXPECT_EQ(load(h.dir() + "/models/fmnist.asb").error_code(), grpc::StatusCode::ALREADY_EXISTS);
   EXPECT_EQ(load(h.dir() + "/nope.asb").error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(load("").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(load("models/fmnist.asb").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   auto unload = [&](bool force) {
     grpc::ClientContext ctx;
     v1::UnloadModelRequest req;
@@ -159,6 +163,86 @@ TEST(LifecycleTest, RealEngineServesAnUntrainedSmallres28) {
       EXPECT_EQ(r.output().shape(1), 10);
       EXPECT_EQ(r.output().raw_contents().size(), (1 + i % 2) * 10 * sizeof(float));
     }
+  }
+}
+
+namespace restore {
+
+grpc::Status Load(DaemonHarness& h, const std::string& path) {
+  grpc::ClientContext ctx;
+  v1::LoadModelRequest req;
+  req.set_path(path);
+  v1::LoadModelResponse resp;
+  return h.admin().LoadModel(&ctx, req, &resp);
+}
+
+grpc::Status Unload(DaemonHarness& h, const std::string& name) {
+  grpc::ClientContext ctx;
+  v1::UnloadModelRequest req;
+  req.set_name(name);
+  req.set_force(true);
+  v1::UnloadModelResponse resp;
+  return h.admin().UnloadModel(&ctx, req, &resp);
+}
+
+std::vector<std::string> Names(DaemonHarness& h) {
+  grpc::ClientContext ctx;
+  v1::ListModelsResponse models;
+  EXPECT_TRUE(h.admin().ListModels(&ctx, {}, &models).ok());
+  std::vector<std::string> names;
+  for (const auto& m : models.models()) names.push_back(m.name());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace restore
+
+// Models loaded through the admin API come back after a restart (the list lives in the state
+// directory); unloaded ones do not; a damaged list or a vanished file gives a warning naming
+// it, and the daemon starts and serves anyway.
+TEST(LifecycleTest, RestartRestoresAdminLoadedModels) {
+  TempDir keep;
+  const std::string state = keep.path() + "/state";
+  const std::string extra = keep.path() + "/extra.asb";
+  auto with_state = [&](std::vector<std::pair<std::string, std::string>> bundles) {
+    HarnessOptions o;
+    o.bundles = std::move(bundles);
+    o.tweak = [&](DaemonConfig* c) { c->state_dir = state; };
+    return o;
+  };
+  {
+    DaemonHarness h(with_state({{"a.asb", "fmnist"}, {"b.asb", "other"}}));
+    ASSERT_EQ(std::system(("cp " + h.dir() + "/models/b.asb " + extra).c_str()), 0);
+    ASSERT_TRUE(restore::Unload(h, "other").ok());
+    ASSERT_TRUE(restore::Load(h, extra).ok());
+  }
+  {
+    DaemonHarness h(with_state({{"a.asb", "fmnist"}}));
+    EXPECT_EQ(restore::Names(h), (std::vector<std::string>{"fmnist", "other"}));
+    EXPECT_TRUE(h.daemon().TakeWarnings().empty());
+    v1::InferResponse r;
+    const v1::OpenSessionResponse s = h.Open("app", 20000);
+    EXPECT_TRUE(h.Infer(DaemonHarness::Request(s), &r).ok());
+  }
+  ASSERT_EQ(std::remove(extra.c_str()), 0);
+  {
+    DaemonHarness h(with_state({{"a.asb", "fmnist"}}));
+    EXPECT_EQ(restore::Names(h), (std::vector<std::string>{"fmnist"}));
+    const std::vector<std::string> warnings = h.daemon().TakeWarnings();
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("'other'"), std::string::npos) << warnings[0];
+    EXPECT_NE(warnings[0].find("extra.asb"), std::string::npos) << warnings[0];
+  }
+  {
+    FILE* f = std::fopen((state + "/models.list").c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("garbage without a header\n", f);
+    std::fclose(f);
+    DaemonHarness h(with_state({{"a.asb", "fmnist"}}));
+    EXPECT_EQ(restore::Names(h), (std::vector<std::string>{"fmnist"}));
+    const std::vector<std::string> warnings = h.daemon().TakeWarnings();
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("models.list"), std::string::npos) << warnings[0];
   }
 }
 

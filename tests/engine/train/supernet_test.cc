@@ -211,9 +211,9 @@ TEST(SupernetTest, LowRankForwardMatchesTheEngineFactorisation) {
     c.rank_idx[2] = static_cast<uint8_t>(r);
     std::vector<float> engine_logits(n * 3), full_logits(n * 3);
     ASSERT_TRUE(ReferenceForwardLowRank(*model, c, images.data(), n, engine_logits.data()).ok());
-    ASSERT_TRUE(ReferenceForward(*model, space.Full(Precision::kF32), images.data(), n,
-                                 full_logits.data())
-                    .ok());
+    ASSERT_TRUE(
+        ReferenceForward(*model, space.Full(Precision::kF32), images.data(), n, full_logits.data())
+            .ok());
     const float* out = net.Forward(c, images.data(), n, BnMode::kInference);
     double diff_engine = 0, diff_full = 0;
     for (int i = 0; i < n * 3; ++i) {
