@@ -20,6 +20,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "adaspring/engine/arch.h"
+#include "adaspring/engine/build_id.h"
 #include "adaspring/engine/model.h"
 #include "config/config_loader.h"
 #include "context/context_monitor.h"
@@ -134,7 +135,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (args.version) {
-    std::printf("adaspringd %s\n", ADASPRING_VERSION);
+    std::printf("adaspringd %s (engine build %s)\n", ADASPRING_VERSION,
+                adaspring::engine::EngineBuildId().c_str());
     return 0;
   }
   if (!args.check_config.empty())

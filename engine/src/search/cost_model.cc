@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "adaspring/engine/build_id.h"
 #include "adaspring/engine/predictor.h"
 #include "adaspring/engine/search.h"
 #include "adaspring/engine/variant.h"
@@ -48,7 +49,7 @@ class CostModelImpl final : public CostModel {
     LatencyTable empty;
     empty.threads = options_.threads;
     empty.cpu_model = cpu_model_;
-    empty.engine_version = ADASPRING_VERSION;
+    empty.engine_version = EngineBuildId();
     SetTable(std::move(empty));
   }
 
@@ -161,7 +162,7 @@ class CostModelImpl final : public CostModel {
       current.per_primitive_us = out->per_primitive_us;
     }
     current.cpu_model = cpu_model_;
-    current.engine_version = ADASPRING_VERSION;
+    current.engine_version = EngineBuildId();
     current.threads = options_.threads;
     SetTable(current);
     if (!path.empty()) {
@@ -175,7 +176,7 @@ class CostModelImpl final : public CostModel {
   }
 
   bool Matches(const LatencyTable& t) const {
-    return t.cpu_model == cpu_model_ && t.engine_version == ADASPRING_VERSION &&
+    return t.cpu_model == cpu_model_ && t.engine_version == EngineBuildId() &&
            t.threads == options_.threads;
   }
 

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "adaspring/engine/build_id.h"
 #include "adaspring/engine/search.h"
 
 namespace adaspring::engine {
@@ -75,8 +76,10 @@ std::string CpuModelName(const std::string& cpuinfo_path) {
 
 std::string LatencyTablePath(const std::string& state_dir, const std::string& cpu_model,
                              int threads) {
-  return absl::StrFormat("%s/latency-%016x-%s-t%d.txt", state_dir, Fnv1a(cpu_model),
-                         ADASPRING_VERSION, threads);
+  // One file per (CPU, engine build, threads): another build's table is not overwritten (a
+  // downgrade finds its own again) and never trusted.
+  return absl::StrFormat("%s/latency-%016x-%016x-t%d.txt", state_dir, Fnv1a(cpu_model),
+                         Fnv1a(EngineBuildId()), threads);
 }
 
 absl::Status SaveLatencyTable(const LatencyTable& table, const std::string& path) {

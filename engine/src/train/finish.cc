@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "adaspring/engine/build_id.h"
 #include "adaspring/engine/bundle.h"
 #include "adaspring/engine/predictor.h"
 #include "adaspring/engine/variant.h"
@@ -76,9 +77,7 @@ std::shared_ptr<Model> TrainerImpl::ExportModel() const {
   meta.provenance.epochs = epochs_done_;
   meta.provenance.command = opt_.command_line;
   meta.provenance.train_seconds = train_seconds_;
-#ifdef ADASPRING_GIT_COMMIT
-  meta.provenance.commit = ADASPRING_GIT_COMMIT;
-#endif
+  meta.provenance.commit = EngineGitCommit();
   const std::time_t now = std::time(nullptr);
   char buf[32];
   std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));

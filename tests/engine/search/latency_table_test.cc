@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "adaspring/engine/build_id.h"
 #include "adaspring/engine/search.h"
 #include "engine/search/search_test_util.h"
 
@@ -93,6 +94,18 @@ TEST(LatencyTableTest, PathIsKeyedByCpuVersionAndThreads) {
   EXPECT_NE(a, LatencyTablePath("/s", "cpu B", 1));
   EXPECT_NE(a, LatencyTablePath("/s", "cpu A", 2));
   EXPECT_EQ(a.rfind("/s/", 0), 0u);
+}
+
+// The build id names the oneDNN in use and, in a git checkout, the commit: a table measured
+// by another build is neither found nor trusted.
+TEST(LatencyTableTest, BuildIdNamesVersionAndOneDnn) {
+  const std::string id = EngineBuildId();
+  EXPECT_NE(id.find("+dnnl"), std::string::npos) << id;
+  const std::string commit = EngineGitCommit();
+  if (!commit.empty()) {
+    EXPECT_EQ(commit.size(), 12u) << commit;
+    EXPECT_NE(id.find("+g" + commit), std::string::npos) << id;
+  }
 }
 
 // Real profiling of a small model on this device (a few seconds at most): every layer
