@@ -216,12 +216,19 @@ class PlanBuilder {
     return cur_;
   }
 
-  void BasicBlock(const BlockSpec& b, PostAct act) {
+  // What every block kind needs from the configuration.
+  struct BlockChoice {
+    int inner = 0, row = 0, divisor = 1;
+    std::string prefix;
+  };
+  BlockChoice Choose(const BlockSpec& b) const {
     const int g = b.global_index;
-    const int inner = b.inner_choices[config_.width_idx[g]];
-    const int row = config_.width_idx[g];
-    const int divisor = arch_.rank_divisors[config_.rank_idx[g]];
-    const std::string prefix = absl::StrCat("s", b.stage, ".b", b.index);
+    return {b.inner_choices[config_.width_idx[g]], config_.width_idx[g],
+            arch_.rank_divisors[config_.rank_idx[g]], absl::StrCat("s", b.stage, ".b", b.index)};
+  }
+
+  void BasicBlock(const BlockSpec& b, PostAct act) {
+    const auto [inner, row, divisor, prefix] = Choose(b);
     const int x = cur_;
     const std::string x_q = cur_q_;
     const int x_h = h_, x_w = w_, x_c = c_;
@@ -252,11 +259,7 @@ class PlanBuilder {
   }
 
   void InvertedBlock(const BlockSpec& b, PostAct act) {
-    const int g = b.global_index;
-    const int inner = b.inner_choices[config_.width_idx[g]];
-    const int row = config_.width_idx[g];
-    const int divisor = arch_.rank_divisors[config_.rank_idx[g]];
-    const std::string prefix = absl::StrCat("s", b.stage, ".b", b.index);
+    const auto [inner, row, divisor, prefix] = Choose(b);
     const int x = cur_;
     const std::string x_q = cur_q_;
     for (size_t i = 0; i + 1 < b.convs.size(); ++i) {
