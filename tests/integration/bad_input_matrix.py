@@ -1334,6 +1334,13 @@ def _(env):
     return load(env, "")
 
 
+@case("bundle-path-relative", "INVALID_ARGUMENT", "bim-relative/x.asb", "relative",
+      group="bundle")
+def _(env):
+    # The daemon's working directory means nothing to a client: relative paths are refused.
+    return load(env, "bim-relative/x.asb")
+
+
 @case("bundle-path-20000-chars", "INVALID_ARGUMENT", "File name too long", group="bundle",
       xfail=ECHO_BUG)
 def _(env):
