@@ -43,23 +43,34 @@ void Fail(ClientTally* t, const std::string& what) {
   ++t->errors;
 }
 
+// Connects client `index`, opens its session and prepares its request (one random image).
+// False (with the error tallied) when the session cannot be opened.
+bool OpenClient(const ServeOptions& o, v1::OpenSessionRequest open_req, int index, ClientTally* t,
+                std::unique_ptr<v1::Inference::Stub>* stub, v1::OpenSessionResponse* session,
+                v1::InferRequest* req) {
+  open_req.set_app_name("bench-serve-" + std::to_string(index));
+  auto channel = client::internal::MakeChannel(o.socket, client::BackoffPolicy{}, true);
+  *stub = v1::Inference::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(In(10000));
+  const grpc::Status s = (*stub)->OpenSession(&ctx, open_req, session);
+  if (!s.ok()) {
+    Fail(t, "OpenSession: " + s.error_message());
+    return false;
+  }
+  req->set_session_id(session->session_id());
+  req->set_token(session->token());
+  *req->mutable_input() = RandomImages(session->input_spec(), 1, static_cast<uint64_t>(index));
+  return true;
+}
+
 // One unary client: a blocking Infer loop, paced when a rate is given.
 void RunUnary(const ServeOptions& o, v1::OpenSessionRequest open_req, int index,
               Clock::time_point end, ClientTally* t) {
-  open_req.set_app_name("bench-serve-" + std::to_string(index));
-  auto channel = client::internal::MakeChannel(o.socket, client::BackoffPolicy{}, true);
-  auto stub = v1::Inference::NewStub(channel);
+  std::unique_ptr<v1::Inference::Stub> stub;
   v1::OpenSessionResponse session;
-  {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(In(10000));
-    const grpc::Status s = stub->OpenSession(&ctx, open_req, &session);
-    if (!s.ok()) return Fail(t, "OpenSession: " + s.error_message());
-  }
   v1::InferRequest req;
-  req.set_session_id(session.session_id());
-  req.set_token(session.token());
-  *req.mutable_input() = RandomImages(session.input_spec(), 1, static_cast<uint64_t>(index));
+  if (!OpenClient(o, std::move(open_req), index, t, &stub, &session, &req)) return;
   v1::InferResponse resp;
   const double per_client_hz = o.rate_hz > 0 ? o.rate_hz / o.clients : 0;
   auto next = Clock::now();
@@ -91,20 +102,10 @@ void RunUnary(const ServeOptions& o, v1::OpenSessionRequest open_req, int index,
 // One streaming client: keeps `window` requests in flight on one InferStream.
 void RunStream(const ServeOptions& o, v1::OpenSessionRequest open_req, int index,
                Clock::time_point end, ClientTally* t) {
-  open_req.set_app_name("bench-serve-" + std::to_string(index));
-  auto channel = client::internal::MakeChannel(o.socket, client::BackoffPolicy{}, true);
-  auto stub = v1::Inference::NewStub(channel);
+  std::unique_ptr<v1::Inference::Stub> stub;
   v1::OpenSessionResponse session;
-  {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(In(10000));
-    const grpc::Status s = stub->OpenSession(&ctx, open_req, &session);
-    if (!s.ok()) return Fail(t, "OpenSession: " + s.error_message());
-  }
   v1::InferRequest req;
-  req.set_session_id(session.session_id());
-  req.set_token(session.token());
-  *req.mutable_input() = RandomImages(session.input_spec(), 1, static_cast<uint64_t>(index));
+  if (!OpenClient(o, std::move(open_req), index, t, &stub, &session, &req)) return;
   grpc::ClientContext ctx;
   auto stream = stub->InferStream(&ctx);
   std::map<uint64_t, Clock::time_point> sent;
