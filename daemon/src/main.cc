@@ -239,6 +239,9 @@ int main(int argc, char** argv) {
     }
   }
 
+  // Signals are caught from here on, before READY=1: a reload or stop that systemd (or a test)
+  // sends the moment the daemon reports ready is queued, not fatal (SIGHUP's default action).
+  asio::signal_set signals(io, SIGHUP, SIGTERM, SIGINT);
   Notifier notifier;
   (void)notifier.Ready(daemon.Summary());
   Log(LogLevel::kInfo, "listening",
@@ -268,7 +271,6 @@ int main(int argc, char** argv) {
   };
   if (watchdog.count() > 0) watchdog_tick();
 
-  asio::signal_set signals(io, SIGHUP, SIGTERM, SIGINT);
   std::function<void()> wait_signal = [&] {
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
       if (ec) return;

@@ -789,37 +789,31 @@ def _(env):
         env.close_session(victim)
 
 
-# The daemon copies client-supplied strings (app_name, model, session_id,
-# pinned_configuration, bundle path) whole into its status messages. gRPC carries the message
-# in the grpc-message trailer; once it passes the client's metadata limit (8 KiB by default in
-# gRPC 1.51, C++ and Python alike) the client drops the response and reports
-# RESOURCE_EXHAUSTED "received initial metadata size exceeds limit" instead of the documented
-# code, which an app would take for "queue full, retry later".
-ECHO_BUG = ("whole client string echoed in the status message; over the client's 8 KiB "
-            "metadata limit the documented code becomes RESOURCE_EXHAUSTED")
+# Huge client strings: gRPC carries the status message in a trailer and clients drop trailers
+# over 8 KiB (then report RESOURCE_EXHAUSTED, which an app would read as "retry later"). The
+# daemon clips echoed values and caps every status message, so the documented code arrives.
 
 
-@case("app_name-20000-chars", "INVALID_ARGUMENT", "app_name", xfail=ECHO_BUG)
+@case("app_name-20000-chars", "INVALID_ARGUMENT", "app_name")
 def _(env):
     inf = env.pb.inference_pb2
     return env.call(env.app.OpenSession, inf.OpenSessionRequest(
         app_name="a" * 20000, model=env.model_name, slo=env.slo()))
 
 
-@case("model-20000-chars", "NOT_FOUND", "not loaded", xfail=ECHO_BUG)
+@case("model-20000-chars", "NOT_FOUND", "not loaded")
 def _(env):
     inf = env.pb.inference_pb2
     return env.call(env.app.OpenSession, inf.OpenSessionRequest(
         app_name="bim", model="m" * 20000, slo=env.slo()))
 
 
-@case("session_id-20000-chars", "NOT_FOUND", "not open", xfail=ECHO_BUG)
+@case("session_id-20000-chars", "NOT_FOUND", "not open")
 def _(env):
     return env.call(env.app.Infer, env.image_request(env.bystander, session_id="s" * 20000))
 
 
-@case("pinned-configuration-3000-chars", "INVALID_ARGUMENT", "pinned_configuration",
-      xfail=ECHO_BUG)
+@case("pinned-configuration-3000-chars", "INVALID_ARGUMENT", "pinned_configuration")
 def _(env):
     # Echoed three times (the outer message, the parser's message and its example): 3000
     # characters are enough.
@@ -1341,8 +1335,7 @@ def _(env):
     return load(env, "bim-relative/x.asb")
 
 
-@case("bundle-path-20000-chars", "INVALID_ARGUMENT", "File name too long", group="bundle",
-      xfail=ECHO_BUG)
+@case("bundle-path-20000-chars", "INVALID_ARGUMENT", "File name too long", group="bundle")
 def _(env):
     return load(env, "/" + "p" * 20000 + ".asb")
 

@@ -31,7 +31,10 @@ absl::StatusOr<int> CheckInput(const LoadedModel& model, const v1::Tensor& input
       break;
     default:
       return absl::InvalidArgumentError(absl::StrCat(
-          "input.dtype ", v1::DataType_Name(input.dtype()), " not accepted (FP32 or UINT8)"));
+          "input.dtype ",
+          v1::DataType_IsValid(input.dtype()) ? v1::DataType_Name(input.dtype())
+                                              : absl::StrCat(static_cast<int>(input.dtype())),
+          " not accepted (FP32 or UINT8)"));
   }
   const auto& shape = input.shape();
   if (static_cast<size_t>(shape.size()) != model.input_shape.size() + 1) {

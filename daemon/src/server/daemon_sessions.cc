@@ -12,14 +12,14 @@ namespace {
 absl::Status ValidateAppName(const std::string& name) {
   if (name.empty() || name.size() > 64) {
     return absl::InvalidArgumentError(
-        absl::StrCat("app_name '", name, "' must be 1..64 characters of [A-Za-z0-9._-]"));
+        absl::StrCat("app_name '", Clip(name), "' must be 1..64 characters of [A-Za-z0-9._-]"));
   }
   for (char c : name) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                     c == '.' || c == '_' || c == '-';
     if (!ok) {
       return absl::InvalidArgumentError(
-          absl::StrCat("app_name '", name, "' must be 1..64 characters of [A-Za-z0-9._-]"));
+          absl::StrCat("app_name '", Clip(name), "' must be 1..64 characters of [A-Za-z0-9._-]"));
     }
   }
   return absl::OkStatus();
@@ -67,7 +67,7 @@ absl::StatusOr<v1::OpenSessionResponse> Daemon::OpenSession(const v1::OpenSessio
   if (absl::Status s = ValidateSlo(req.slo()); !s.ok()) return s;
   std::shared_ptr<LoadedModel> model = registry_.Find(req.model());
   if (!model || model->unloading) {
-    return absl::NotFoundError(absl::StrCat("model '", req.model(), "' is not loaded"));
+    return absl::NotFoundError(absl::StrCat("model '", Clip(req.model()), "' is not loaded"));
   }
   const engine::ConfigSpace& space = model->model->space();
   std::optional<engine::Config> pinned;
@@ -76,8 +76,9 @@ absl::StatusOr<v1::OpenSessionResponse> Daemon::OpenSession(const v1::OpenSessio
   if (!req.pinned_configuration().empty()) {
     absl::StatusOr<engine::Config> c = space.Parse(req.pinned_configuration());
     if (!c.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "pinned_configuration '", req.pinned_configuration(), "': ", c.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("pinned_configuration '", Clip(req.pinned_configuration()),
+                       "': ", Clip(std::string(c.status().message()), 400)));
     }
     pinned = space.Canonical(*c);
     config = *pinned;

@@ -73,11 +73,22 @@ context::ContextOverride FromProto(const v1::SetContextOverrideRequest& r) {
   return o;
 }
 
+std::string Clip(std::string_view value, size_t max_bytes) {
+  if (value.size() <= max_bytes) return std::string(value);
+  return absl::StrCat(absl::string_view(value.data(), max_bytes), "...(", value.size(), " bytes)");
+}
+
 grpc::Status ToGrpc(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
+  std::string message(s.message());
+  if (message.size() > kMaxStatusMessageBytes) {
+    const size_t keep = kMaxStatusMessageBytes / 2 - 32;
+    message = absl::StrCat(message.substr(0, keep), " [... ", message.size() - 2 * keep,
+                           " bytes cut ...] ", message.substr(message.size() - keep));
+  }
   // absl and gRPC share the canonical code numbering.
   return grpc::Status(static_cast<grpc::StatusCode>(static_cast<int>(s.code())),
-                      std::string(s.message()));
+                      std::move(message));
 }
 
 }  // namespace adaspring::daemon

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "service/proto_convert.h"
 
 namespace adaspring::daemon {
 
@@ -48,9 +49,9 @@ absl::StatusOr<std::shared_ptr<Session>> SessionTable::Open(const std::string& a
 absl::StatusOr<std::shared_ptr<Session>> SessionTable::Authenticate(
     const std::string& id, const std::string& token) const {
   std::shared_ptr<Session> s = Find(id);
-  if (!s) return absl::NotFoundError(absl::StrCat("session_id '", id, "' is not open"));
+  if (!s) return absl::NotFoundError(absl::StrCat("session_id '", Clip(id), "' is not open"));
   if (!TokenEquals(s->token(), token)) {
-    return absl::UnauthenticatedError(absl::StrCat("wrong token for session ", id));
+    return absl::UnauthenticatedError(absl::StrCat("wrong token for session ", Clip(id)));
   }
   return s;
 }
