@@ -52,20 +52,25 @@ void TruncateRank(const WeightSlice& w, int oc, int ic, int k, const float* gamm
 
 }  // namespace
 
-void Supernet::SetConvWeights(Conv2d& conv, const ConvSpec& spec, const WeightSlice& slice, int oc,
+bool Supernet::ReducesRank(const ConvSpec& spec, int oc, int ic, int divisor) const {
+  if (!low_rank_ || !spec.factorisable || divisor <= 1) return false;
+  return FactorisedRank(spec, oc, ic, divisor) < std::min(oc, ic * spec.kernel * spec.kernel);
+}
+
+bool Supernet::SetConvWeights(Conv2d& conv, const ConvSpec& spec, const WeightSlice& slice, int oc,
                               int ic, int row, int divisor) {
-  const int full = std::min(oc, ic * spec.kernel * spec.kernel);
-  const int rank = FactorisedRank(spec, oc, ic, divisor);
-  if (!low_rank_ || !spec.factorisable || divisor <= 1 || rank >= full) {
+  if (!ReducesRank(spec, oc, ic, divisor)) {
     conv.SetWeights(slice);
-    return;
+    return false;
   }
+  const int rank = FactorisedRank(spec, oc, ic, divisor);
   const BnStats& st = bn_stats_[spec.bn];
   const float* gamma = FindParam(spec.bn + ".gamma")->value.data();
   const float* var = st.var.data() + static_cast<size_t>(row) * st.channels;
   TruncateRank(slice, oc, ic, spec.kernel, gamma, var, rank, &graph_->lowrank_scratch);
   const int64_t kk = static_cast<int64_t>(spec.kernel) * spec.kernel;
   conv.SetWeights(WeightSlice{graph_->lowrank_scratch.data(), ic * kk, kk});
+  return true;
 }
 
 BlockShared& Supernet::Graph::Shared(const NetSpec& net, int block, int n) {
@@ -147,7 +152,8 @@ HeadLayers& Supernet::Graph::Head(const NetSpec& net, int n) {
 // Runs one BN in the given mode: batch statistics go to (mean, var) and, in kTrain, into the
 // running row; in kCalibrate into the accumulator; kInference uses the running row.
 void Supernet::RunBn(BatchNorm& bn, const std::string& name, int row, int channels,
-                     const float* src, float* dst, float* mean, float* var, BnMode mode) {
+                     const float* src, float* dst, float* mean, float* var, BnMode mode,
+                     bool frozen) {
   const float* gamma = FindParam(name + ".gamma")->value.data();
   const float* beta = FindParam(name + ".beta")->value.data();
   BnStats& rs = bn_stats_[name];
@@ -155,6 +161,14 @@ void Supernet::RunBn(BatchNorm& bn, const std::string& name, int row, int channe
   float* run_var = rs.var.data() + static_cast<size_t>(row) * rs.channels;
   if (mode == BnMode::kInference) {
     bn.ForwardInference(src, gamma, beta, run_mean, run_var, dst);
+    return;
+  }
+  if (mode == BnMode::kTrain && frozen) {
+    // A reduced-rank block: normalise with the width's running statistics, as the engine
+    // will (it folds those into the weights before factorising); keep them for Backward.
+    std::copy_n(run_mean, channels, mean);
+    std::copy_n(run_var, channels, var);
+    bn.ForwardFrozen(src, gamma, beta, mean, var, dst);
     return;
   }
   bn.ForwardTrain(src, gamma, beta, dst, mean, var);
@@ -220,18 +234,22 @@ const float* Supernet::Forward(const Config& config, const float* images, int n,
     const ConvSpec& c2 = b.convs[1];
 
     const int divisor = space_.RankDivisor(config, bi);
-    SetConvWeights(*bw.conv1, c1,
-                   Slice(FindParam(c1.name + ".weight")->value, b.in_channels, c1.kernel), k,
-                   b.in_channels, w, divisor);
+    bool reduced = SetConvWeights(
+        *bw.conv1, c1, Slice(FindParam(c1.name + ".weight")->value, b.in_channels, c1.kernel), k,
+        b.in_channels, w, divisor);
     bw.conv1->Forward(x, sh.c1.data());
-    RunBn(*bw.bn1, c1.bn, w, k, sh.c1.data(), sh.a1.data(), sh.mean1.data(), sh.var1.data(), mode);
+    // conv2's weights are only set after bn1 runs, but whether it is reduced depends on the
+    // configuration alone.
+    reduced = reduced || ReducesRank(c2, b.out_channels, k, divisor);
+    RunBn(*bw.bn1, c1.bn, w, k, sh.c1.data(), sh.a1.data(), sh.mean1.data(), sh.var1.data(), mode,
+          reduced);
     // conv2 reads the first k input channels of the [out, max_inner, 3, 3] tensor.
     SetConvWeights(*bw.conv2, c2,
                    Slice(FindParam(c2.name + ".weight")->value, b.max_inner, c2.kernel),
                    b.out_channels, k, w, divisor);
     bw.conv2->Forward(sh.a1.data(), sh.c2.data());
     RunBn(*sh.bn2, c2.bn, w, b.out_channels, sh.c2.data(), sh.out.data(), sh.mean2.data(),
-          sh.var2.data(), mode);
+          sh.var2.data(), mode, reduced);
     const int64_t out_count = static_cast<int64_t>(sh.out.size());
     if (b.has_downsample) {
       const ConvSpec& d = b.downsample;
@@ -244,7 +262,7 @@ const float* Supernet::Forward(const Config& config, const float* images, int n,
       AddInPlace(x, sh.out.data(), out_count);
     }
     sh.relu->Forward(sh.out.data(), sh.out.data());
-    g.trace.push_back({bi, w, k, x, &sh, &bw});
+    g.trace.push_back({bi, w, k, x, &sh, &bw, reduced && mode == BnMode::kTrain});
     x = sh.out.data();
   }
 
@@ -280,8 +298,9 @@ void Supernet::Backward(const float* diff_logits) {
 
     Param* g2 = FindParam(c2.bn + ".gamma");
     Param* b2 = FindParam(c2.bn + ".beta");
-    sh.bn2->Backward(sh.c2.data(), sh.dz.data(), g2->value.data(), sh.mean2.data(), sh.var2.data(),
-                     sh.d_c2.data(), g2->grad.data(), b2->grad.data());
+    (sh.bn2.get()->*(it->frozen_bn ? &BatchNorm::BackwardFrozen : &BatchNorm::Backward))(
+        sh.c2.data(), sh.dz.data(), g2->value.data(), sh.mean2.data(), sh.var2.data(),
+        sh.d_c2.data(), g2->grad.data(), b2->grad.data());
     Param* w2 = FindParam(c2.name + ".weight");
     bw.conv2->BackwardData(sh.d_c2.data(), sh.d_a1.data());
     bw.conv2->BackwardWeights(sh.a1.data(), sh.d_c2.data(),
@@ -289,8 +308,9 @@ void Supernet::Backward(const float* diff_logits) {
 
     Param* g1 = FindParam(c1.bn + ".gamma");
     Param* b1 = FindParam(c1.bn + ".beta");
-    bw.bn1->Backward(sh.c1.data(), sh.d_a1.data(), g1->value.data(), sh.mean1.data(),
-                     sh.var1.data(), sh.d_c1.data(), g1->grad.data(), b1->grad.data());
+    (bw.bn1.get()->*(it->frozen_bn ? &BatchNorm::BackwardFrozen : &BatchNorm::Backward))(
+        sh.c1.data(), sh.d_a1.data(), g1->value.data(), sh.mean1.data(), sh.var1.data(),
+        sh.d_c1.data(), g1->grad.data(), b1->grad.data());
     Param* w1 = FindParam(c1.name + ".weight");
     bw.conv1->BackwardData(sh.d_c1.data(), sh.d_in.data());
     bw.conv1->BackwardWeights(it->input, sh.d_c1.data(), Slice(w1->grad, b.in_channels, c1.kernel));

@@ -73,6 +73,7 @@ struct Supernet::Graph {
     const float* input = nullptr;
     BlockShared* sh = nullptr;
     BlockWidth* bw = nullptr;
+    bool frozen_bn = false;  // bn1/bn2 ran with frozen statistics (reduced rank)
   };
   std::vector<Step> trace;
   StemLayers* stem = nullptr;

@@ -162,6 +162,42 @@ TEST(BatchNormTest, InferenceUsesGivenStatistics) {
     }
 }
 
+// Frozen statistics (reduced-rank blocks): the forward equals inference mode, and the
+// backward is the gradient with mean/var held constant, fused ReLU or not.
+TEST(BatchNormTest, FrozenStatisticsForwardAndBackward) {
+  for (const bool relu : {false, true}) {
+    const int n = 2, h = 2, w = 3, c = 4;
+    std::mt19937 rng(relu ? 31 : 37);
+    const size_t count = static_cast<size_t>(n) * h * w * c;
+    Vec x = Random(count, rng), r = Random(count, rng), gamma = Random(c, rng),
+        beta = Random(c, rng), mean = Random(c, rng), var(c), y(count), y_inf(count);
+    for (float& v : var) v = 0.5f + std::abs(Random(1, rng)[0]);
+    BatchNorm bn(n, h, w, c, relu);
+    bn.ForwardFrozen(x.data(), gamma.data(), beta.data(), mean.data(), var.data(), y.data());
+    bn.ForwardInference(x.data(), gamma.data(), beta.data(), mean.data(), var.data(), y_inf.data());
+    for (size_t i = 0; i < count; ++i) EXPECT_NEAR(y[i], y_inf[i], 1e-5);
+    if (relu) {  // keep pre-activations away from the kink
+      for (size_t i = 0; i < count; ++i) {
+        const int j = static_cast<int>(i % c);
+        const float pre = gamma[j] * (x[i] - mean[j]) / std::sqrt(var[j] + 1e-5f) + beta[j];
+        if (std::abs(pre) < 0.1f)
+          x[i] += (pre < 0 ? -0.3f : 0.3f) * std::sqrt(var[j]) / std::abs(gamma[j]);
+      }
+    }
+    auto loss = [&] {
+      bn.ForwardFrozen(x.data(), gamma.data(), beta.data(), mean.data(), var.data(), y.data());
+      return Dot(y, r);
+    };
+    loss();
+    Vec dx(count), dg(c, 0.f), db(c, 0.f);
+    bn.BackwardFrozen(x.data(), r.data(), gamma.data(), mean.data(), var.data(), dx.data(),
+                      dg.data(), db.data());
+    ExpectGradient("frozen bn dx", x, dx, loss);
+    ExpectGradient("frozen bn dgamma", gamma, dg, loss);
+    ExpectGradient("frozen bn dbeta", beta, db, loss);
+  }
+}
+
 TEST(ReluTest, BackwardMatchesFiniteDifferences) {
   std::mt19937 rng(5);
   Vec x = Random(64, rng), r = Random(64, rng), y(64);

@@ -68,6 +68,14 @@ class BatchNorm {
   // After ForwardTrain on the same src: accumulates diff_gamma/diff_beta, writes diff_src.
   void Backward(const float* src, const float* diff_dst, const float* gamma, const float* mean,
                 const float* var, float* diff_src, float* diff_gamma, float* diff_beta);
+  // Training with given (frozen) statistics, as inference will normalise: the forward keeps
+  // what its backward needs; the backward treats mean/var as constants (gradients reach
+  // src, gamma and beta only). Used for blocks whose conv runs at a reduced rank.
+  void ForwardFrozen(const float* src, const float* gamma, const float* beta, const float* mean,
+                     const float* var, float* dst);
+  void BackwardFrozen(const float* src, const float* diff_dst, const float* gamma,
+                      const float* mean, const float* var, float* diff_src, float* diff_gamma,
+                      float* diff_beta);
 
  private:
   struct Impl;

@@ -7,7 +7,9 @@
 // exact statistics. A Config's rank is honoured (low-rank-aware training, on by default): a
 // factorised conv runs with the rank-r truncation of its BN-folded weight slice, the same
 // matrix the engine's SVD factorisation computes, and its gradient flows to the full weight
-// straight through. Precision is ignored (int8 comes from calibration).
+// straight through, and the block's batch norms normalise with the width's running statistics
+// (frozen), because the engine folds those into the weights before factorising. Precision is
+// ignored (int8 comes from calibration).
 //
 // Images are NCHW float32 (already normalised). Layer primitives and activation buffers are
 // created once per (layer, width, batch size) and reused.
@@ -97,11 +99,16 @@ class Supernet {
  private:
   struct Graph;  // layers and buffers per (block, width, batch) (supernet.cc)
   explicit Supernet(const ArchSpec& arch);
+  // `frozen` (kTrain only): normalise with the running statistics of `row` instead of the
+  // batch's and leave them unchanged (blocks running at a reduced rank).
   void RunBn(BatchNorm& bn, const std::string& name, int row, int channels, const float* src,
-             float* dst, float* mean, float* var, BnMode mode);
+             float* dst, float* mean, float* var, BnMode mode, bool frozen = false);
 
-  // Sets a conv's weights from its slice, truncated to the Config's rank when it factorises.
-  void SetConvWeights(Conv2d& conv, const ConvSpec& spec, const WeightSlice& slice, int oc, int ic,
+  // Whether `spec` sliced to [oc, ic] runs below its full rank at `divisor`.
+  bool ReducesRank(const ConvSpec& spec, int oc, int ic, int divisor) const;
+  // Sets a conv's weights from its slice, truncated to the Config's rank when it factorises;
+  // true when it was truncated.
+  bool SetConvWeights(Conv2d& conv, const ConvSpec& spec, const WeightSlice& slice, int oc, int ic,
                       int row, int divisor);
 
   ConfigSpace space_;
