@@ -30,21 +30,28 @@ void SampleWorker::Submit(uint64_t job_id, SteadyTime now) {
 }
 
 std::optional<int> SampleWorker::AbandonStuck() {
+  Done drop;  // destroyed here, on the owner's thread (see Shutdown)
   absl::MutexLock lock(&mu_);
   if (retired_ || current_ < 0) return std::nullopt;
   slots_[current_]->stuck = true;
   stuck_index_ = current_;
   retired_ = true;
+  drop.swap(done_);
   return current_;
 }
 
 void SampleWorker::Shutdown() {
   bool join = false;
+  // A retired worker never calls `done_` again, and the callback may hold objects of the
+  // owner's event loop (a strand): release it now, on the owner's thread while that loop
+  // exists, rather than when a detached thread unblocks after the loop is gone.
+  Done drop;
   {
     absl::MutexLock lock(&mu_);
     if (!thread_.joinable()) return;
     retired_ = true;
     join = current_ < 0;
+    drop.swap(done_);
   }
   if (join && std::this_thread::get_id() != thread_.get_id()) {
     thread_.join();

@@ -70,7 +70,7 @@ class SampleWorker : public std::enable_shared_from_this<SampleWorker> {
 
   const std::vector<std::shared_ptr<SourceSlot>> slots_;
   const std::string stuck_reason_;
-  const Done done_;
+  Done done_ ABSL_GUARDED_BY(mu_);  // released (empty) once retired
   std::thread thread_;
   std::atomic<uint64_t> reads_done_{0};
 
