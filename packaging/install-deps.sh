@@ -16,7 +16,7 @@ PACKAGES=(
   # config, CLI, images
   libtomlplusplus-dev libcli11-dev libpng-dev nlohmann-json3-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev openssl util-linux
   # data, plots, Python client example
   dataset-fashion-mnist gnuplot-nox python3 python3-grpcio python3-grpc-tools
   # packaging checks
