@@ -315,7 +315,7 @@ void Scheduler::Complete(Job* j, const absl::Status& status) {
       s->stats.slo_violations.fetch_add(1, std::memory_order_relaxed);
     }
   } else {
-    s->stats.errors.fetch_add(1, std::memory_order_relaxed);
+    s->stats.CountError(status.code());
   }
   s->inflight.fetch_sub(1, std::memory_order_relaxed);
   j->sink->JobDone(j->sink_tag, status);

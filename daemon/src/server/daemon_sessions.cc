@@ -152,12 +152,17 @@ absl::Status Daemon::StartInferOn(std::shared_ptr<Session> session, const v1::In
   absl::StatusOr<int> batch =
       CheckInput(*session->model(), request->input(), config_.limits.max_batch);
   if (!batch.ok()) {
-    session->stats.errors.fetch_add(1, std::memory_order_relaxed);
+    session->stats.CountError(batch.status().code());
     return batch.status();
   }
+  Session* counted = session.get();  // Submit takes the reference only when it accepts
+  std::shared_ptr<Session> keep = session;
   absl::Status st = scheduler_->Submit(std::move(session), request, response, *batch,
                                        ToSteady(deadline), sink, tag);
-  if (!st.ok()) refused_.fetch_add(1, std::memory_order_relaxed);
+  if (!st.ok()) {
+    refused_.fetch_add(1, std::memory_order_relaxed);
+    counted->stats.CountError(st.code());
+  }
   return st;
 }
 

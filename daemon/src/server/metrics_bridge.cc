@@ -14,11 +14,16 @@ void MetricsBridge::Update() {
     const std::string& app = s->app();
     const std::string& model = s->model()->name;
     const uint64_t requests = s->stats.requests.load();
-    const uint64_t errors = s->stats.errors.load();
     const uint64_t switches = s->stats.switches.load();
     metrics_->requests_total->WithLabels({app, model}).Increment(requests - seen.requests);
-    metrics_->request_errors_total->WithLabels({app, model, "error"})
-        .Increment(errors - seen.errors);
+    for (int c = 0; c < SessionStats::kCodes; ++c) {
+      const uint64_t n = s->stats.errors_by_code[c].load();
+      if (n == seen.errors_by_code[c]) continue;
+      metrics_->request_errors_total
+          ->WithLabels({app, model, absl::StatusCodeToString(static_cast<absl::StatusCode>(c))})
+          .Increment(n - seen.errors_by_code[c]);
+      seen.errors_by_code[c] = n;
+    }
     metrics_->config_switches_total->WithLabels({app}).Increment(switches - seen.switches);
     // Each new latency sample is replayed at its bucket's midpoint (the daemon's histogram
     // is finer than the exported buckets, so nothing is lost at the exported resolution).
@@ -32,7 +37,6 @@ void MetricsBridge::Update() {
       for (uint64_t i = 0; i < n; ++i) h.Observe(mid_s);
     }
     seen.requests = requests;
-    seen.errors = errors;
     seen.switches = switches;
     seen.latency = counts;
   }

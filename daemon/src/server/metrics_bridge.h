@@ -4,6 +4,7 @@
 #ifndef ADASPRING_DAEMON_SERVER_METRICS_BRIDGE_H_
 #define ADASPRING_DAEMON_SERVER_METRICS_BRIDGE_H_
 
+#include <array>
 #include <map>
 #include <string>
 
@@ -21,7 +22,8 @@ class MetricsBridge {
 
  private:
   struct Seen {
-    uint64_t requests = 0, errors = 0, switches = 0;
+    uint64_t requests = 0, switches = 0;
+    std::array<uint64_t, SessionStats::kCodes> errors_by_code{};
     LatencyHistogram::Counts latency{};
   };
   Daemon* const daemon_;

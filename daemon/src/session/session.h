@@ -8,6 +8,7 @@
 #ifndef ADASPRING_DAEMON_SESSION_SESSION_H_
 #define ADASPRING_DAEMON_SESSION_SESSION_H_
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "adaspring/v1/inference.pb.h"
 #include "models/loaded_model.h"
@@ -42,7 +44,16 @@ class SessionWatcher {
 
 struct SessionStats {
   std::atomic<uint64_t> requests{0};  // completed OK
-  std::atomic<uint64_t> errors{0};
+  std::atomic<uint64_t> errors{0};    // every failed request, whatever its code
+  // Failed requests per canonical code (absl and gRPC share the numbering 0..16).
+  static constexpr int kCodes = 17;
+  std::array<std::atomic<uint64_t>, kCodes> errors_by_code{};
+  void CountError(absl::StatusCode code) {
+    errors.fetch_add(1, std::memory_order_relaxed);
+    const int c = static_cast<int>(code);
+    errors_by_code[c >= 0 && c < kCodes ? c : static_cast<int>(absl::StatusCode::kUnknown)]
+        .fetch_add(1, std::memory_order_relaxed);
+  }
   std::atomic<uint64_t> slo_violations{0};
   std::atomic<uint64_t> switches{0};
   LatencyHistogram latency;  // queue + compute, us
