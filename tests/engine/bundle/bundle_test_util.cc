@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "adaspring/engine/bundle.h"
@@ -71,12 +72,31 @@ std::shared_ptr<Model> FullModel(const ArchSpec& arch, uint64_t seed) {
   return model;
 }
 
+// Every directory made here is removed when the test process exits.
+class TempDirs {
+ public:
+  ~TempDirs() {
+    std::error_code ec;
+    for (const std::string& d : dirs_) std::filesystem::remove_all(d, ec);
+  }
+  void Add(const std::string& d) {
+    std::lock_guard<std::mutex> lock(mu_);
+    dirs_.push_back(d);
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> dirs_;
+};
+
 std::string MakeTempDir(const std::string& tag) {
   static std::atomic<int> counter{0};
+  static TempDirs cleanup;
   const std::string dir = ::testing::TempDir() + "/adaspring_bundle_" + tag + "_" +
                           std::to_string(::getpid()) + "_" + std::to_string(counter++);
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  cleanup.Add(dir);
   return dir;
 }
 
