@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 
@@ -72,7 +73,10 @@ std::vector<absl::Status> ModelRegistry::LoadDirectory(const std::string& dir) {
     return errors;
   }
   std::sort(paths.begin(), paths.end());
+  std::set<std::string> loaded;  // a rescan (reload) does not read these again
+  for (const auto& m : All()) loaded.insert(m->path);
   for (const std::string& p : paths) {
+    if (loaded.count(p)) continue;
     absl::StatusOr<std::shared_ptr<LoadedModel>> m = Load(p);
     if (!m.ok()) errors.push_back(m.status());
   }

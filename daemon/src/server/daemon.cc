@@ -2,6 +2,7 @@
 // daemon_sessions.cc (Inference) and daemon_admin.cc (Admin).
 #include "server/daemon.h"
 
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -174,6 +175,25 @@ void Daemon::Reload(const DaemonConfig& config) {
   config_.limits.max_sessions_per_app = config.limits.max_sessions_per_app;
   config_.limits.max_batch = config.limits.max_batch;
   config_.logging = config.logging;
+  // New bundles in the models directory are loaded (files already served are not read again;
+  // nothing is unloaded: that stays an explicit admin action).
+  if (!config.models.directory.empty()) {
+    std::set<std::string> before;
+    for (const auto& m : registry_.All()) before.insert(m->name);
+    for (const absl::Status& e : registry_.LoadDirectory(config.models.directory)) {
+      if (!absl::IsAlreadyExists(e)) Warn(absl::StrCat("model skipped on reload: ", e.message()));
+    }
+    for (const auto& m : registry_.All()) {
+      if (before.count(m->name)) continue;
+      ProfileInBackground(m);
+      v1::DaemonEvent e;
+      e.set_kind(v1::DaemonEvent::KIND_MODEL_LOADED);
+      e.set_model(m->name);
+      e.set_message(absl::StrCat("model ", m->name, " loaded from ", m->path, " on reload"));
+      events_.Publish(std::move(e));
+    }
+    config_.models.directory = config.models.directory;
+  }
   policy_->Kick("config reloaded");
 }
 

@@ -8,12 +8,44 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <thread>
 
 #include "daemon/core/daemon_harness.h"
 
 namespace adaspring::daemon::testing {
 namespace {
+
+namespace restore {
+
+grpc::Status Load(DaemonHarness& h, const std::string& path) {
+  grpc::ClientContext ctx;
+  v1::LoadModelRequest req;
+  req.set_path(path);
+  v1::LoadModelResponse resp;
+  return h.admin().LoadModel(&ctx, req, &resp);
+}
+
+grpc::Status Unload(DaemonHarness& h, const std::string& name) {
+  grpc::ClientContext ctx;
+  v1::UnloadModelRequest req;
+  req.set_name(name);
+  req.set_force(true);
+  v1::UnloadModelResponse resp;
+  return h.admin().UnloadModel(&ctx, req, &resp);
+}
+
+std::vector<std::string> Names(DaemonHarness& h) {
+  grpc::ClientContext ctx;
+  v1::ListModelsResponse models;
+  EXPECT_TRUE(h.admin().ListModels(&ctx, {}, &models).ok());
+  std::vector<std::string> names;
+  for (const auto& m : models.models()) names.push_back(m.name());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace restore
 
 TEST(LifecycleTest, DamagedBundleDoesNotStopStartup) {
   HarnessOptions o;
@@ -133,6 +165,24 @@ TEST(LifecycleTest, ReloadAppliesNewLimits) {
   EXPECT_NE(st.error_message().find("max_sessions_per_app = 1"), std::string::npos);
 }
 
+// A reload loads bundles that appeared in the models directory (and warns about damaged
+// ones) without reading the served ones again or unloading anything.
+TEST(LifecycleTest, ReloadLoadsNewBundlesFromTheModelsDirectory) {
+  HarnessOptions o;
+  o.bundles = {{"a.asb", "fmnist"}, {"b.asb", "other"}};
+  DaemonHarness h(o);
+  ASSERT_TRUE(restore::Unload(h, "other").ok());
+  const std::string models = h.config().models.directory;
+  ASSERT_EQ(std::rename((models + "/b.asb").c_str(), (models + "/c.asb").c_str()), 0);
+  std::ofstream(models + "/broken.asb") << "not a bundle";
+  h.daemon().TakeWarnings();
+  h.daemon().Reload(h.config());
+  EXPECT_EQ(restore::Names(h), (std::vector<std::string>{"fmnist", "other"}));
+  const std::vector<std::string> warnings = h.daemon().TakeWarnings();
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("broken.asb"), std::string::npos) << warnings[0];
+}
+
 TEST(LifecycleTest, StatusAndSocketPermissions) {
   DaemonHarness h;
   grpc::ClientContext ctx;
@@ -165,37 +215,6 @@ TEST(LifecycleTest, RealEngineServesAnUntrainedSmallres28) {
     }
   }
 }
-
-namespace restore {
-
-grpc::Status Load(DaemonHarness& h, const std::string& path) {
-  grpc::ClientContext ctx;
-  v1::LoadModelRequest req;
-  req.set_path(path);
-  v1::LoadModelResponse resp;
-  return h.admin().LoadModel(&ctx, req, &resp);
-}
-
-grpc::Status Unload(DaemonHarness& h, const std::string& name) {
-  grpc::ClientContext ctx;
-  v1::UnloadModelRequest req;
-  req.set_name(name);
-  req.set_force(true);
-  v1::UnloadModelResponse resp;
-  return h.admin().UnloadModel(&ctx, req, &resp);
-}
-
-std::vector<std::string> Names(DaemonHarness& h) {
-  grpc::ClientContext ctx;
-  v1::ListModelsResponse models;
-  EXPECT_TRUE(h.admin().ListModels(&ctx, {}, &models).ok());
-  std::vector<std::string> names;
-  for (const auto& m : models.models()) names.push_back(m.name());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-}  // namespace restore
 
 // Models loaded through the admin API come back after a restart (the list lives in the state
 // directory); unloaded ones do not; a damaged list or a vanished file gives a warning naming
