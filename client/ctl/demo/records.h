@@ -35,6 +35,9 @@ struct PolicyRun {
 
 struct AppFigures {
   double slo_violation_pct = 0, accuracy = 0, p50_ms = 0, p99_ms = 0;
+  // The daemon's compute time alone (what the model configuration decides; the end-to-end
+  // figures also hold gRPC, queueing and the OS scheduler's delays under contention).
+  double compute_p50_ms = 0, compute_p99_ms = 0;
   double energy_mj_per_inference = 0;
   std::string energy_source = "estimated";
   int switches = 0;

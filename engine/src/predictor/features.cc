@@ -1,5 +1,7 @@
 #include "predictor/features.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace adaspring::engine::predictor_internal {
@@ -22,6 +24,24 @@ Plan MakePlan(const ConfigSpace& space) {
     if (elastic_rank) b.rank_feature = add(p + "rank");
     if (blk.index > 0) b.active_feature = add(p + "active");
     if (elastic_width && elastic_rank) b.width_x_rank_feature = add(p + "width_x_rank");
+    if (elastic_rank) {
+      b.bottleneck_feature = add(p + "bottleneck");
+      for (size_t w = 0; w < blk.inner_choices.size() && w < kMaxChoices; ++w) {
+        for (int r = 1; r < blk.rank_choices && r < kMaxChoices; ++r) {
+          int narrowest = 0;
+          for (const ConvSpec& conv : blk.convs) {
+            if (!conv.factorisable) continue;
+            const int k = blk.inner_choices[w];
+            const int out = conv.out_elastic ? k : conv.out_channels;
+            const int in = conv.depthwise ? k : (conv.in_elastic ? k : conv.in_channels);
+            const int full = std::min(out, in * conv.kernel * conv.kernel);
+            const int rank = FactorisedRank(conv, out, in, arch.rank_divisors[r]);
+            if (rank < full && (narrowest == 0 || rank < narrowest)) narrowest = rank;
+          }
+          b.bottleneck[w][r] = narrowest > 0 ? 8.0 / narrowest : 0.0;
+        }
+      }
+    }
     for (size_t w = 0; w < blk.inner_choices.size() && w < kMaxChoices; ++w)
       b.width_fraction[w] = static_cast<double>(blk.inner_choices[w]) / blk.max_inner;
     b.rank_fraction.fill(1.0);

@@ -20,8 +20,12 @@ struct BlockPlan {
   int stage = 0, index = 0;  // the block runs iff index < depth[stage]
   // Feature indices; -1 when the block has no such feature.
   int width_feature = -1, rank_feature = -1, active_feature = -1, width_x_rank_feature = -1;
+  int bottleneck_feature = -1;
   std::array<double, kMaxChoices> width_fraction{};  // by width choice: inner / max inner
   std::array<double, kMaxChoices> rank_fraction{};   // by rank choice: 1 / divisor
+  // By [width choice][rank choice]: 8 / r for the narrowest reduced-rank conv of the block
+  // (r its absolute rank), 0 when no conv is reduced.
+  std::array<std::array<double, kMaxChoices>, kMaxChoices> bottleneck{};
 };
 
 struct StagePlan {
@@ -58,6 +62,8 @@ inline Totals ForEachFeature(const Plan& plan, const Config& c, Sink&& sink) {
     if (b.rank_feature >= 0) sink(b.rank_feature, r);
     if (b.active_feature >= 0) sink(b.active_feature, active ? 1.0 : 0.0);
     if (b.width_x_rank_feature >= 0) sink(b.width_x_rank_feature, w * r);
+    if (b.bottleneck_feature >= 0)
+      sink(b.bottleneck_feature, active ? b.bottleneck[c.width_idx[i]][c.rank_idx[i]] : 0.0);
   }
   for (size_t s = 0; s < plan.stages.size(); ++s) {
     const StagePlan& sp = plan.stages[s];

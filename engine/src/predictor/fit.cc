@@ -126,4 +126,18 @@ double AccuracyPredictor::KendallTau(const std::vector<double>& a, const std::ve
   return (concordant - discordant) / denom;
 }
 
+absl::StatusOr<PredictorParams> AccuracyPredictor::FitMeasured(
+    const ConfigSpace& space, const std::vector<MeasuredConfig>& measured, double ridge_lambda) {
+  std::vector<std::pair<Config, double>> fit, held;
+  for (const MeasuredConfig& m : measured) {
+    if (m.split != "val") continue;
+    absl::StatusOr<Config> c = space.Parse(m.config);
+    if (!c.ok())
+      return absl::InvalidArgumentError(
+          absl::StrCat("measured configuration '", m.config, "': ", c.status().message()));
+    (m.heldout ? held : fit).emplace_back(*c, m.accuracy);
+  }
+  return Fit(space, fit, held, ridge_lambda);
+}
+
 }  // namespace adaspring::engine

@@ -13,6 +13,9 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "adaspring/engine/bundle.h"
+#include "adaspring/engine/model.h"
+#include "adaspring/engine/predictor.h"
 #include "adaspring/engine/train.h"
 
 namespace {
@@ -38,14 +41,53 @@ void PrintProgress(const adaspring::engine::TrainProgress& p, bool tty) {
   std::fflush(stderr);
 }
 
+int RefitPredictor(const std::string& path) {
+  using adaspring::engine::AccuracyPredictor;
+  absl::StatusOr<std::shared_ptr<const adaspring::engine::Model>> read =
+      adaspring::engine::ReadBundle(path);
+  if (!read.ok()) {
+    std::fprintf(stderr, "adaspring-train: %s\n", read.status().ToString().c_str());
+    return 1;
+  }
+  // A new model whose tensors are views of the mapped file (kept alive by `read`).
+  const adaspring::engine::Model& old = **read;
+  adaspring::engine::TensorStore views;
+  for (const auto& [name, entry] : old.tensors().entries())
+    views.AddView(name, entry.shape, entry.data);
+  views.SetKeepAlive(*read);
+  adaspring::engine::Model model(old.arch(), old.meta(), std::move(views));
+  model.activation_amax = old.activation_amax;
+  model.predictor = old.predictor;
+  model.measured = old.measured;
+  absl::StatusOr<adaspring::engine::PredictorParams> p =
+      AccuracyPredictor::FitMeasured(model.space(), model.measured, 1.0);
+  if (!p.ok()) {
+    std::fprintf(stderr, "adaspring-train: %s: %s\n", path.c_str(), p.status().ToString().c_str());
+    return 1;
+  }
+  if (model.predictor) {
+    std::printf("before: tau %.3f, MAE %.2f pt (%d features)\n", model.predictor->kendall_tau,
+                model.predictor->mae_pt, static_cast<int>(model.predictor->feature_names.size()));
+  }
+  std::printf("after:  tau %.3f, MAE %.2f pt (%d features; %d fitted, %d held out)\n",
+              p->kendall_tau, p->mae_pt, static_cast<int>(p->feature_names.size()),
+              p->fitted_configs, p->heldout_configs);
+  model.predictor = *p;
+  if (absl::Status s = adaspring::engine::WriteBundle(model, path); !s.ok()) {
+    std::fprintf(stderr, "adaspring-train: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  std::printf("rewrote %s\n", path.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   adaspring::engine::TrainOptions o;
   CLI::App app{"adaspring-train: ensemble training of a self-evolutionary supernet"};
-  app.add_option("--data", o.data_dir,
-                 "directory with {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]")
-      ->required();
+  auto* data = app.add_option("--data", o.data_dir,
+                              "directory with {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]");
   app.add_option("--arch", o.arch, "built-in architecture")->capture_default_str();
   app.add_option("--epochs", o.epochs, "training epochs")->capture_default_str();
   app.add_option("--out", o.out_path, "bundle to write (FILE.asb)")->required();
@@ -79,9 +121,17 @@ int main(int argc, char** argv) {
   app.add_option("--low-rank-training", o.low_rank_training,
                  "students run at their sampled ranks (true) or always at full rank (false)")
       ->capture_default_str();
-  bool train_only = false;
+  bool train_only = false, refit = false;
+  app.add_flag("--refit-predictor", refit,
+               "no training: refit the accuracy predictor of the bundle --out from its measured "
+               "table (current feature set) and rewrite it in place");
   app.add_flag("--train-only", train_only, "stop after training (no bundle)");
   CLI11_PARSE(app, argc, argv);
+  if (refit) return RefitPredictor(o.out_path);
+  if (data->count() == 0) {
+    std::fprintf(stderr, "adaspring-train: --data is required (or use --refit-predictor)\n");
+    return 2;
+  }
 
   for (int i = 0; i < argc; ++i) o.command_line += (i ? " " : "") + std::string(argv[i]);
   const bool tty = isatty(STDERR_FILENO);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -72,6 +73,49 @@ TEST(AccuracyPredictorTest, FitRecoversLinearGroundTruth) {
   EXPECT_FALSE(predictor.is_prior());
   const AccuracyPredictor copy = predictor;
   EXPECT_EQ(copy.Predict(heldout[0].first), predictor.Predict(heldout[0].first));
+}
+
+// The bottleneck feature: 8 / r for a block whose conv runs at a reduced rank r, 0 at full
+// rank; it grows as the factorisation gets narrower.
+TEST(AccuracyPredictorTest, BottleneckFeatureFollowsTheAbsoluteRank) {
+  ConfigSpace space(*BuiltinArch("smallres28"));
+  const std::vector<std::string> names = AccuracyPredictor::FeatureNames(space);
+  const auto at = std::find(names.begin(), names.end(), "b0.bottleneck");
+  ASSERT_NE(at, names.end());
+  const size_t i = static_cast<size_t>(at - names.begin());
+  Config c = space.Full(Precision::kF32);
+  EXPECT_EQ(AccuracyPredictor::Features(space, c)[i], 0.0);
+  c.rank_idx[0] = 1;
+  const double half = AccuracyPredictor::Features(space, c)[i];
+  c.rank_idx[0] = 2;
+  const double quarter = AccuracyPredictor::Features(space, c)[i];
+  EXPECT_GT(half, 0.0);
+  EXPECT_GT(quarter, half);
+  c.width_idx[0] = 0;  // narrower block: the quarter-rank factorisation is narrower still
+  EXPECT_GT(AccuracyPredictor::Features(space, c)[i], quarter);
+}
+
+// FitMeasured uses the validation entries of a bundle's table: held-out ones for the quality
+// figures, the others for fitting; test-split entries are ignored.
+TEST(AccuracyPredictorTest, FitMeasuredSplitsTheBundleTable) {
+  ConfigSpace space(*BuiltinArch("smallres28"));
+  std::mt19937_64 rng(3);
+  std::vector<MeasuredConfig> table;
+  for (int i = 0; i < 60; ++i) {
+    const Config c = space.Sample(rng);
+    double acc = 0.5;
+    for (size_t b = 0; b < c.width_idx.size(); ++b) acc += 0.02 * c.width_idx[b];
+    table.push_back({space.ToText(c), acc, "val", i < 20});
+  }
+  table.push_back({space.ToText(space.Full(Precision::kF32)), 0.1, "test", false});
+  absl::StatusOr<PredictorParams> p = AccuracyPredictor::FitMeasured(space, table, 1.0);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->fitted_configs, 40);
+  EXPECT_EQ(p->heldout_configs, 20);
+  EXPECT_GT(p->kendall_tau, 0.8);
+  table.push_back({"d=garbage", 0.5, "val", false});
+  EXPECT_EQ(AccuracyPredictor::FitMeasured(space, table, 1.0).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(AccuracyPredictorTest, FitRejectsBadInput) {

@@ -16,6 +16,10 @@
 //   "b<b>.rank"    1 / rank divisor, 0 when the block does not run (only factorisable blocks)
 //   "b<b>.active"  1 when the block runs (only blocks that can be skipped, index > 0)
 //   "b<b>.width_x_rank"  product of the two above (blocks having both)
+//   "b<b>.bottleneck"    8 / r for the block's narrowest conv running at a reduced rank r
+//                  (absolute channels), 0 when none is reduced or the block does not run:
+//                  a factorisation to very few channels costs accuracy far beyond linear
+//                  (only factorisable blocks; bundles fitted before it simply lack it)
 //   "s<s>.depth"   depth / max depth (only stages with more than one block)
 //   "int8"         1 for int8 precision
 //   "int8_x_width" int8 x the mean over all blocks of the block's width fraction (inner /
@@ -92,6 +96,14 @@ class AccuracyPredictor final : public AccuracyEstimator {
                                              const std::vector<std::pair<Config, double>>& fitted,
                                              const std::vector<std::pair<Config, double>>& heldout,
                                              double ridge_lambda);
+
+  // Fit() on a bundle's measured table: validation-split entries, those marked held out for
+  // the quality figures and the rest for fitting (what adaspring-train --refit-predictor
+  // does to give an existing bundle the current feature set without retraining).
+  // INVALID_ARGUMENT as Fit, or when an entry's configuration does not parse.
+  static absl::StatusOr<PredictorParams> FitMeasured(const ConfigSpace& space,
+                                                     const std::vector<MeasuredConfig>& measured,
+                                                     double ridge_lambda);
 
   // Kendall's tau-b (ties handled) between two equally long sequences; O(n^2). NaN when it is
   // undefined: different lengths, fewer than 2 elements, or one sequence constant.
