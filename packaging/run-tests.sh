@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The README's command (2): installs dependencies, builds and runs the whole test suite.
 # Idempotent; exits non-zero when any step or test fails.
+#   packaging/run-tests.sh          release build, every test
+#   packaging/run-tests.sh asan     the same suite built with ASan + UBSan (what CI also runs)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-"$here/packaging/build.sh" release
+preset="${1:-release}"
+"$here/packaging/build.sh" "$preset"
 cd "$here"
-ctest --preset release
+ctest --preset "$preset"

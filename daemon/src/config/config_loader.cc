@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <fstream>
 #include <map>
@@ -11,11 +12,36 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "config/config_schema.h"
 
 namespace adaspring::daemon {
 namespace {
+
+// Text from the file or from toml++ as it goes into a message: control characters escaped, so
+// that every problem stays on its own line and nothing reaches a terminal or the journal raw.
+std::string Printable(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20 || c == 0x7f) {
+      out += absl::StrFormat("\\x%02x", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+// A key as written in a message: bare when it is a plain TOML bare key, else quoted/escaped.
+std::string KeyText(const std::string& key) {
+  const bool bare = !key.empty() && std::all_of(key.begin(), key.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '-';
+  });
+  return bare ? key : config_internal::TomlString(key);
+}
 
 using config_internal::Field;
 
@@ -152,7 +178,8 @@ void ReadTable(const std::string& table, const toml::table& entries, DaemonConfi
                std::map<std::string, bool>* seen, Problems* problems) {
   for (const auto& [key, node] : entries) {
     const std::string name(key.str());
-    const std::string dotted = table.empty() ? name : absl::StrCat(table, ".", name);
+    const std::string dotted =
+        table.empty() ? KeyText(name) : absl::StrCat(table, ".", KeyText(name));
     problems->Remember(dotted, key.source().begin.line > 0 ? key.source() : node.source());
     if (const Field* field = config_internal::FindField(table, name)) {
       const std::string why = ReadValue(*field, node, config);
@@ -197,7 +224,7 @@ absl::StatusOr<DaemonConfig> ParseConfig(const std::string& toml_text, const std
   } catch (const toml::parse_error& e) {
     return absl::InvalidArgumentError(
         absl::StrCat(origin, ":", e.source().begin.line, ":", e.source().begin.column,
-                     ": TOML syntax error: ", std::string(e.description())));
+                     ": TOML syntax error: ", Printable(std::string(e.description()))));
   }
   // The mode picks the defaults that keys absent from the file keep.
   bool user_mode = true;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <random>
 #include <sstream>
 
@@ -94,6 +95,24 @@ TEST(ConfigLoaderTest, ShippedUserConfigLoads) {
   EXPECT_EQ(c->sockets.app_mode, 0600u);
   EXPECT_EQ(c->logging.target, "stderr");
   EXPECT_EQ(c->runtime_dir, DefaultConfig(true).runtime_dir);
+}
+
+// Found by config_fuzz: raw control characters from the file (a quoted key) or from toml++'s
+// message (the character it saw) are escaped, so each problem stays one line and no terminal
+// escape reaches the journal.
+TEST(ConfigLoaderTest, MessagesEscapeControlCharacters) {
+  absl::StatusOr<DaemonConfig> a =
+      ParseConfig("\"a\\nb\" = 1\n[limits]\n\"x\\u001b[31m\" = 2\n", "t.toml");
+  ASSERT_FALSE(a.ok());
+  const std::string m(a.status().message());
+  EXPECT_EQ(m.find('\x1b'), std::string::npos) << m;
+  EXPECT_NE(m.find("\"a\\nb\": unknown key"), std::string::npos) << m;
+  EXPECT_EQ(std::count(m.begin(), m.end(), '\n'), 1) << m;  // two problems, two lines
+  absl::StatusOr<DaemonConfig> b = ParseConfig("[policy]\ncpu_reserve_fraction = na\n", "t.toml");
+  ASSERT_FALSE(b.ok());
+  const std::string syntax(b.status().message());
+  EXPECT_EQ(syntax.find('\n'), std::string::npos) << syntax;
+  EXPECT_NE(syntax.find("t.toml:2:"), std::string::npos) << syntax;
 }
 
 TEST(ConfigLoaderTest, UnknownKeyIsNamedWithTheValidKeysOfItsTable) {
