@@ -6,6 +6,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 preset="${1:-release}"
 "$here/packaging/install-deps.sh"
 cd "$here"
+# Paths under the checkout are hashed relative to it: a second clone reuses the compiler cache.
+export CCACHE_BASEDIR="$here"
 log="$(mktemp -t adaspring-build.XXXXXX.log)"
 if ! { cmake --preset "$preset" && cmake --build --preset "$preset" -j "$(nproc)"; } >"$log" 2>&1; then
   tail -n 60 "$log"
