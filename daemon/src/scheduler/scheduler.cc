@@ -102,9 +102,25 @@ absl::Status Scheduler::Submit(std::shared_ptr<Session> session, const v1::Infer
       active_.push_back(s);
     }
     queued_.fetch_add(1, std::memory_order_relaxed);
+    if (std::shared_ptr<const ActiveVariant> av = s->current()) {
+      if (arrivals_.size() > 1024) arrivals_.clear();
+      Arrivals& a = arrivals_[av->variant.get()];
+      if (a.last != SteadyClock::time_point{}) {
+        const double gap_us =
+            std::chrono::duration<double, std::micro>(job->enqueued - a.last).count();
+        a.mean_gap_us = 0.8 * a.mean_gap_us + 0.2 * std::min(gap_us, 1e6);
+      }
+      a.last = job->enqueued;
+    }
   }
   cv_.Signal();
   return absl::OkStatus();
+}
+
+double Scheduler::ExpectedArrivalsLocked(const ServedVariant* variant, double window_us) const {
+  auto it = arrivals_.find(variant);
+  if (it == arrivals_.end()) return 0;
+  return window_us / std::max(1.0, it->second.mean_gap_us);
 }
 
 void Scheduler::Stop() {
@@ -183,8 +199,11 @@ void Scheduler::WorkerLoop(Worker* w) {
     std::shared_ptr<const ActiveVariant> av = first->current();
     w->jobs.push_back(j);
     int images = j->batch;
+    // Wait for companions only when the budget affords it and one is likely to arrive (an
+    // app alone on its variant at 120 Hz would wait the whole delay for nothing).
     bool can_wait = options_.batch_max > 1 && options_.batch_max_delay_us > 0 && av &&
-                    AffordsDelay(j, av->cost.latency_us);
+                    AffordsDelay(j, av->cost.latency_us) &&
+                    ExpectedArrivalsLocked(av->variant.get(), options_.batch_max_delay_us) >= 0.5;
     if (av && images < static_cast<int>(options_.batch_max)) {
       GatherLocked(av->variant.get(), &w->jobs, &images, &can_wait);
       const absl::Time until = absl::Now() + absl::Microseconds(options_.batch_max_delay_us) -

@@ -25,6 +25,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -75,6 +76,10 @@ class Scheduler {
   void GatherLocked(const ServedVariant* variant, std::vector<Job*>* jobs, int* images,
                     bool* can_wait) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool AffordsDelay(const Job* job, double predicted_us) const;
+  // Requests for `variant` expected within `window_us`, from the mean gap between its
+  // recent arrivals: waiting to batch only pays when another one is likely to come.
+  double ExpectedArrivalsLocked(const ServedVariant* variant, double window_us) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Execute(Worker* w, const std::shared_ptr<const ActiveVariant>& av,
                const std::vector<Job*>& jobs);
   void Complete(Job* job, const absl::Status& status);
@@ -89,6 +94,12 @@ class Scheduler {
   std::vector<Session*> active_ ABSL_GUARDED_BY(mu_);  // sessions with queued jobs
   Job* free_ ABSL_GUARDED_BY(mu_) = nullptr;           // job pool free list
   double virtual_time_ ABSL_GUARDED_BY(mu_) = 0;
+  struct Arrivals {
+    SteadyClock::time_point last{};
+    double mean_gap_us = 1e6;  // EWMA of the gap between requests for the variant
+  };
+  // By variant; cleared when it grows past a bound (entries are only estimates).
+  std::unordered_map<const ServedVariant*, Arrivals> arrivals_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool started_ = false;
   std::unique_ptr<Job[]> pool_;
