@@ -49,6 +49,49 @@ struct BatchNorm::Impl {
     if (relu) frozen_workspace = memory(frozen_pd.workspace_desc(), eng);
     frozen_ready = true;
   }
+  // One training-kind forward (batch statistics written to mean/var, or frozen ones read).
+  void Forward(const dnnl::batch_normalization_forward& prim, memory& ws, const float* src_p,
+               const float* gamma, const float* beta, float* mean_p, float* var_p, float* dst_p) {
+    src.set_data_handle(const_cast<float*>(src_p));
+    dst.set_data_handle(dst_p);
+    scale.set_data_handle(const_cast<float*>(gamma));
+    shift.set_data_handle(const_cast<float*>(beta));
+    mean.set_data_handle(mean_p);
+    var.set_data_handle(var_p);
+    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src},     {DNNL_ARG_DST, dst},
+                                            {DNNL_ARG_SCALE, scale}, {DNNL_ARG_SHIFT, shift},
+                                            {DNNL_ARG_MEAN, mean},   {DNNL_ARG_VARIANCE, var}};
+    if (relu) args[DNNL_ARG_WORKSPACE] = ws;
+    prim.execute(CpuStream(), args);
+  }
+  // The matching backward; accumulates diff_gamma / diff_beta.
+  void Backward(const dnnl::batch_normalization_backward& prim, memory& ws, const float* src_p,
+                const float* diff_dst_p, const float* gamma, const float* mean_p,
+                const float* var_p, float* diff_src_p) {
+    src.set_data_handle(const_cast<float*>(src_p));
+    diff_dst.set_data_handle(const_cast<float*>(diff_dst_p));
+    diff_src.set_data_handle(diff_src_p);
+    scale.set_data_handle(const_cast<float*>(gamma));
+    mean.set_data_handle(const_cast<float*>(mean_p));
+    var.set_data_handle(const_cast<float*>(var_p));
+    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src},
+                                            {DNNL_ARG_DIFF_DST, diff_dst},
+                                            {DNNL_ARG_MEAN, mean},
+                                            {DNNL_ARG_VARIANCE, var},
+                                            {DNNL_ARG_SCALE, scale},
+                                            {DNNL_ARG_SHIFT, bwd_shift},
+                                            {DNNL_ARG_DIFF_SRC, diff_src},
+                                            {DNNL_ARG_DIFF_SCALE, diff_scale},
+                                            {DNNL_ARG_DIFF_SHIFT, diff_shift}};
+    if (relu) args[DNNL_ARG_WORKSPACE] = ws;
+    prim.execute(CpuStream(), args);
+  }
+  void AccumulateParamGrads(float* diff_gamma, float* diff_beta) const {
+    for (int i = 0; i < c; ++i) {
+      diff_gamma[i] += diff_scale_buf[i];
+      diff_beta[i] += diff_shift_buf[i];
+    }
+  }
 };
 
 BatchNorm::BatchNorm(int n, int h, int w, int c, bool fuse_relu) : impl_(std::make_unique<Impl>()) {
@@ -92,19 +135,8 @@ BatchNorm::~BatchNorm() = default;
 void BatchNorm::ForwardTrain(const float* src, const float* gamma, const float* beta, float* dst,
                              float* mean, float* var) {
   Impl& m = *impl_;
-  DnnlOrDie("batch norm forward", [&] {
-    m.src.set_data_handle(const_cast<float*>(src));
-    m.dst.set_data_handle(dst);
-    m.scale.set_data_handle(const_cast<float*>(gamma));
-    m.shift.set_data_handle(const_cast<float*>(beta));
-    m.mean.set_data_handle(mean);
-    m.var.set_data_handle(var);
-    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, m.src},     {DNNL_ARG_DST, m.dst},
-                                            {DNNL_ARG_SCALE, m.scale}, {DNNL_ARG_SHIFT, m.shift},
-                                            {DNNL_ARG_MEAN, m.mean},   {DNNL_ARG_VARIANCE, m.var}};
-    if (m.relu) args[DNNL_ARG_WORKSPACE] = m.workspace;
-    m.train.execute(CpuStream(), args);
-  });
+  DnnlOrDie("batch norm forward",
+            [&] { m.Forward(m.train, m.workspace, src, gamma, beta, mean, var, dst); });
 }
 
 void BatchNorm::ForwardInference(const float* src, const float* gamma, const float* beta,
@@ -130,29 +162,9 @@ void BatchNorm::Backward(const float* src, const float* diff_dst, const float* g
                          const float* mean, const float* var, float* diff_src, float* diff_gamma,
                          float* diff_beta) {
   Impl& m = *impl_;
-  DnnlOrDie("batch norm backward", [&] {
-    m.src.set_data_handle(const_cast<float*>(src));
-    m.diff_dst.set_data_handle(const_cast<float*>(diff_dst));
-    m.diff_src.set_data_handle(diff_src);
-    m.scale.set_data_handle(const_cast<float*>(gamma));
-    m.mean.set_data_handle(const_cast<float*>(mean));
-    m.var.set_data_handle(const_cast<float*>(var));
-    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, m.src},
-                                            {DNNL_ARG_DIFF_DST, m.diff_dst},
-                                            {DNNL_ARG_MEAN, m.mean},
-                                            {DNNL_ARG_VARIANCE, m.var},
-                                            {DNNL_ARG_SCALE, m.scale},
-                                            {DNNL_ARG_SHIFT, m.bwd_shift},
-                                            {DNNL_ARG_DIFF_SRC, m.diff_src},
-                                            {DNNL_ARG_DIFF_SCALE, m.diff_scale},
-                                            {DNNL_ARG_DIFF_SHIFT, m.diff_shift}};
-    if (m.relu) args[DNNL_ARG_WORKSPACE] = m.workspace;
-    m.bwd.execute(CpuStream(), args);
-  });
-  for (int i = 0; i < m.c; ++i) {
-    diff_gamma[i] += m.diff_scale_buf[i];
-    diff_beta[i] += m.diff_shift_buf[i];
-  }
+  DnnlOrDie("batch norm backward",
+            [&] { m.Backward(m.bwd, m.workspace, src, diff_dst, gamma, mean, var, diff_src); });
+  m.AccumulateParamGrads(diff_gamma, diff_beta);
 }
 
 void BatchNorm::ForwardFrozen(const float* src, const float* gamma, const float* beta,
@@ -160,17 +172,9 @@ void BatchNorm::ForwardFrozen(const float* src, const float* gamma, const float*
   Impl& m = *impl_;
   DnnlOrDie("batch norm frozen forward", [&] {
     m.MakeFrozen();
-    m.src.set_data_handle(const_cast<float*>(src));
-    m.dst.set_data_handle(dst);
-    m.scale.set_data_handle(const_cast<float*>(gamma));
-    m.shift.set_data_handle(const_cast<float*>(beta));
-    m.mean.set_data_handle(const_cast<float*>(mean));
-    m.var.set_data_handle(const_cast<float*>(var));
-    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, m.src},     {DNNL_ARG_DST, m.dst},
-                                            {DNNL_ARG_SCALE, m.scale}, {DNNL_ARG_SHIFT, m.shift},
-                                            {DNNL_ARG_MEAN, m.mean},   {DNNL_ARG_VARIANCE, m.var}};
-    if (m.relu) args[DNNL_ARG_WORKSPACE] = m.frozen_workspace;
-    m.frozen.execute(CpuStream(), args);
+    // use_global_stats: mean/var are inputs, never written.
+    m.Forward(m.frozen, m.frozen_workspace, src, gamma, beta, const_cast<float*>(mean),
+              const_cast<float*>(var), dst);
   });
 }
 
@@ -180,28 +184,9 @@ void BatchNorm::BackwardFrozen(const float* src, const float* diff_dst, const fl
   Impl& m = *impl_;
   DnnlOrDie("batch norm frozen backward", [&] {
     m.MakeFrozen();
-    m.src.set_data_handle(const_cast<float*>(src));
-    m.diff_dst.set_data_handle(const_cast<float*>(diff_dst));
-    m.diff_src.set_data_handle(diff_src);
-    m.scale.set_data_handle(const_cast<float*>(gamma));
-    m.mean.set_data_handle(const_cast<float*>(mean));
-    m.var.set_data_handle(const_cast<float*>(var));
-    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, m.src},
-                                            {DNNL_ARG_DIFF_DST, m.diff_dst},
-                                            {DNNL_ARG_MEAN, m.mean},
-                                            {DNNL_ARG_VARIANCE, m.var},
-                                            {DNNL_ARG_SCALE, m.scale},
-                                            {DNNL_ARG_SHIFT, m.bwd_shift},
-                                            {DNNL_ARG_DIFF_SRC, m.diff_src},
-                                            {DNNL_ARG_DIFF_SCALE, m.diff_scale},
-                                            {DNNL_ARG_DIFF_SHIFT, m.diff_shift}};
-    if (m.relu) args[DNNL_ARG_WORKSPACE] = m.frozen_workspace;
-    m.frozen_bwd.execute(CpuStream(), args);
+    m.Backward(m.frozen_bwd, m.frozen_workspace, src, diff_dst, gamma, mean, var, diff_src);
   });
-  for (int i = 0; i < m.c; ++i) {
-    diff_gamma[i] += m.diff_scale_buf[i];
-    diff_beta[i] += m.diff_shift_buf[i];
-  }
+  m.AccumulateParamGrads(diff_gamma, diff_beta);
 }
 
 }  // namespace adaspring::engine::train
