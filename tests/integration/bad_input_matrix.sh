@@ -7,11 +7,7 @@
 set -euo pipefail
 src="$1"
 daemon="$2"
-py=/usr/bin/python3
-[ -x "$py" ] || { echo "skip: no /usr/bin/python3"; exit 77; }
-"$py" -c "import grpc, grpc_tools" 2>/dev/null || { echo "skip: python3-grpcio/python3-grpc-tools missing"; exit 77; }
-[ -f "$src/models/smallres28.asb" ] || { echo "skip: no bundled model"; exit 77; }
-[ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || { echo "skip: no dataset"; exit 77; }
+. "$src/tests/integration/python_prereqs.sh"
 [ -x "$daemon" ] || { echo "no daemon binary at $daemon"; exit 1; }
 
 exec "$py" "$src/tests/integration/bad_input_matrix.py" --daemon "$daemon" --source "$src"

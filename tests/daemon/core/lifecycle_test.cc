@@ -69,13 +69,7 @@ TEST(LifecycleTest, DamagedBundleDoesNotStopStartup) {
 TEST(LifecycleTest, LoadAndUnloadModels) {
   DaemonHarness h;
   const v1::OpenSessionResponse s = h.Open("app", 20000);
-  auto load = [&](const std::string& path) {
-    grpc::ClientContext ctx;
-    v1::LoadModelRequest req;
-    req.set_path(path);
-    v1::LoadModelResponse resp;
-    return h.admin().LoadModel(&ctx, req, &resp);
-  };
+  auto load = [&](const std::string& path) { return restore::Load(h, path); };
   EXPECT_EQ(load(h.dir() + "/models/fmnist.asb").error_code(), grpc::StatusCode::ALREADY_EXISTS);
   EXPECT_EQ(load(h.dir() + "/nope.asb").error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(load("").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
