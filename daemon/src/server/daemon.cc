@@ -63,17 +63,18 @@ absl::Status Daemon::Start() {
       errors.push_back(m.status());
     }
   }
-  if (!config_.state_dir.empty()) {
-    state_ = std::make_unique<StateStore>(config_.state_dir);
-    if (absl::Status s = state_->Init(); !s.ok()) {
-      errors.push_back(absl::Status(s.code(), absl::StrCat("state directory: ", s.message())));
-      state_ = nullptr;
-    }
-  }
   {
     absl::MutexLock lock(&warnings_mu_);
     for (const absl::Status& e : errors) {
       warnings_.push_back(absl::StrCat("model skipped: ", e.message()));
+    }
+  }
+  if (!config_.state_dir.empty()) {
+    state_ = std::make_unique<StateStore>(config_.state_dir);
+    if (absl::Status s = state_->Init(); !s.ok()) {
+      Warn(absl::StrCat("state directory unusable (loaded models will not survive a restart): ",
+                        s.message()));
+      state_ = nullptr;
     }
   }
   RestoreModels();

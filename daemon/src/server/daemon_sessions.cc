@@ -155,8 +155,7 @@ absl::Status Daemon::StartInferOn(std::shared_ptr<Session> session, const v1::In
     session->stats.CountError(batch.status().code());
     return batch.status();
   }
-  Session* counted = session.get();  // Submit takes the reference only when it accepts
-  std::shared_ptr<Session> keep = session;
+  std::shared_ptr<Session> counted = session;  // Submit keeps its reference only on success
   absl::Status st = scheduler_->Submit(std::move(session), request, response, *batch,
                                        ToSteady(deadline), sink, tag);
   if (!st.ok()) {
