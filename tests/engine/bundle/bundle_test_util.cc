@@ -92,11 +92,17 @@ class TempDirs {
 std::string MakeTempDir(const std::string& tag) {
   static std::atomic<int> counter{0};
   static TempDirs cleanup;
-  const std::string dir = ::testing::TempDir() + "/adaspring_bundle_" + tag + "_" +
-                          std::to_string(::getpid()) + "_" + std::to_string(counter++);
+  // A death test's child is a re-run of this binary (threadsafe style) that leaves with
+  // _exit, so nothing it registers is ever removed: its directories go under its parent's
+  // root, which the parent removes as a whole.
+  const bool death_test_child = !GTEST_FLAG_GET(internal_run_death_test).empty();
+  const std::string root = ::testing::TempDir() + "/adaspring_bundle_" +
+                           std::to_string(death_test_child ? ::getppid() : ::getpid());
+  const std::string dir = root + "/" + tag + "_" + std::to_string(counter++) +
+                          (death_test_child ? "_child" + std::to_string(::getpid()) : "");
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  cleanup.Add(dir);
+  if (!death_test_child) cleanup.Add(root);
   return dir;
 }
 
