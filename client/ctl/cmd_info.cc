@@ -123,20 +123,24 @@ int CmdSessions(const GlobalOptions& g) {
     return kExitOk;
   }
   Table t({"SESSION", "APP", "MODEL", "BUDGET", "PRIO", "REQS", "ERRS", "RATE", "P50", "P95", "P99",
-           "VIOL", "SWITCH", "CONFIGURATION"},
-          {false, false, false, true, true, true, true, true, true, true, true, true, true, false});
+           "APP P95", "VIOL", "SWITCH", "CONFIGURATION"},
+          {false, false, false, true, true, true, true, true, true, true, true, true, true, true,
+           false});
   for (const auto& s : r.sessions()) {
     t.AddRow(
         {s.session_id(), s.app_name(), s.model(), DescribeSlo(s.slo()),
          std::to_string(s.slo().priority()), FormatCount(static_cast<double>(s.requests())),
          std::to_string(s.errors()), FormatFixed(s.rate_hz(), 1) + "/s",
          FormatFixed(s.latency_p50_ms(), 2), FormatFixed(s.latency_p95_ms(), 2),
-         FormatFixed(s.latency_p99_ms(), 2), FormatPercent(s.slo_violation_fraction(), 1),
+         FormatFixed(s.latency_p99_ms(), 2),
+         s.reported_latency_p95_ms() > 0 ? FormatFixed(s.reported_latency_p95_ms(), 2) : "-",
+         FormatPercent(s.slo_violation_fraction(), 1),
          std::to_string(s.switches()),
          absl::StrCat(s.pinned() ? "[pinned] " : "", DescribeConfiguration(s.configuration()))});
   }
   t.Print(std::cout);
-  std::cout << "(latencies in ms; VIOL = share of requests over budget)\n";
+  std::cout << "(latencies in ms: P50..P99 in the daemon, queue + compute; APP P95 end to end as "
+               "the app's client reports it; VIOL = share of requests over budget in the daemon)\n";
   return kExitOk;
 }
 

@@ -56,7 +56,9 @@ absl::StatusOr<InferResult> Session::Infer(const Input& input, int top_k,
   internal::FillTensor(input, req.mutable_input());
   req.set_top_k(static_cast<uint32_t>(std::max(top_k, 0)));
   req.set_request_id(core_->next_request_id.fetch_add(1));
+  req.set_reported_latency_us(core_->last_latency_us.load(std::memory_order_relaxed));
   v1::InferResponse resp;
+  const auto sent = std::chrono::steady_clock::now();
   absl::Status s = core_->CallWithRetry(
       [&](const Credentials& creds, grpc::ClientContext* ctx) {
         req.set_session_id(creds.id);
@@ -65,6 +67,7 @@ absl::StatusOr<InferResult> Session::Infer(const Input& input, int top_k,
       },
       deadline);
   if (!s.ok()) return s;
+  core_->RecordLatency(sent);
   return internal::FromProto(resp);
 }
 
@@ -85,6 +88,7 @@ void Session::InferAsync(const Input& input, int top_k,
     grpc::ClientContext ctx;
     v1::InferRequest req;
     v1::InferResponse resp;
+    std::chrono::steady_clock::time_point sent;
   };
   auto* call = new Call;
   const Credentials creds = core_->Current();
@@ -93,12 +97,15 @@ void Session::InferAsync(const Input& input, int top_k,
   internal::FillTensor(input, call->req.mutable_input());
   call->req.set_top_k(static_cast<uint32_t>(std::max(top_k, 0)));
   call->req.set_request_id(core_->next_request_id.fetch_add(1));
+  call->req.set_reported_latency_us(core_->last_latency_us.load(std::memory_order_relaxed));
+  call->sent = std::chrono::steady_clock::now();
   core_->AsyncStarted();
   std::shared_ptr<SessionCore> core = core_;
   core->client->stub->async()->Infer(
       &call->ctx, &call->req, &call->resp,
       [call, core, done = std::move(done)](grpc::Status status) {
         if (status.ok()) {
+          core->RecordLatency(call->sent);
           done(internal::FromProto(call->resp));
         } else {
           done(internal::FromGrpc(status, core->client->socket_path));

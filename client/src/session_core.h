@@ -2,7 +2,9 @@
 #ifndef ADASPRING_CLIENT_SRC_SESSION_CORE_H_
 #define ADASPRING_CLIENT_SRC_SESSION_CORE_H_
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -35,6 +37,16 @@ struct SessionCore {
   SessionOptions options;
   InputSpec spec;
   std::atomic<uint64_t> next_request_id{1};
+  // End-to-end latency of the last completed request, us, sent with the next one
+  // (InferRequest.reported_latency_us) so that the daemon plans for what the app sees.
+  std::atomic<uint32_t> last_latency_us{0};
+  void RecordLatency(std::chrono::steady_clock::time_point sent) {
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - sent)
+                        .count();
+    last_latency_us.store(static_cast<uint32_t>(std::clamp<int64_t>(us, 1, 60'000'000)),
+                          std::memory_order_relaxed);
+  }
   std::atomic<int> reopen_count{0};
 
   // Opens the session on the daemon (first open and reopen). Caller holds no lock.

@@ -1,4 +1,6 @@
 // Session::OpenStream (bidirectional inference) and Session::Watch (configuration changes).
+#include <deque>
+#include <mutex>
 #include <thread>
 
 #include "adaspring/client/client.h"
@@ -34,6 +36,12 @@ class InferStreamImpl final : public InferStream {
     req_.set_top_k(static_cast<uint32_t>(std::max(top_k, 0)));
     const uint64_t id = core_->next_request_id.fetch_add(1);
     req_.set_request_id(id);
+    req_.set_reported_latency_us(core_->last_latency_us.load(std::memory_order_relaxed));
+    {
+      std::lock_guard<std::mutex> lock(sent_mu_);
+      if (sent_.size() >= kMaxTracked) sent_.pop_front();
+      sent_.emplace_back(id, std::chrono::steady_clock::now());
+    }
     if (!stream_->Write(req_)) {
       return absl::UnavailableError("inference stream ended (read it for the reason)");
     }
@@ -42,7 +50,17 @@ class InferStreamImpl final : public InferStream {
 
   absl::StatusOr<InferResult> Receive() override {
     if (finished_) return final_status_;
-    if (stream_->Read(&resp_)) return internal::FromProto(resp_);
+    if (stream_->Read(&resp_)) {
+      std::lock_guard<std::mutex> lock(sent_mu_);
+      for (auto it = sent_.begin(); it != sent_.end(); ++it) {
+        if (it->first == resp_.request_id()) {
+          core_->RecordLatency(it->second);
+          sent_.erase(it);
+          break;
+        }
+      }
+      return internal::FromProto(resp_);
+    }
     finished_ = true;
     const grpc::Status s = stream_->Finish();
     final_status_ = s.ok() ? absl::OutOfRangeError("inference stream ended")
@@ -58,6 +76,10 @@ class InferStreamImpl final : public InferStream {
   Credentials creds_;
   grpc::ClientContext ctx_;
   std::unique_ptr<grpc::ClientReaderWriter<v1::InferRequest, v1::InferResponse>> stream_;
+  // Send times of requests not yet answered (for the end-to-end latency reports).
+  static constexpr size_t kMaxTracked = 1024;
+  std::mutex sent_mu_;
+  std::deque<std::pair<uint64_t, std::chrono::steady_clock::time_point>> sent_;
   v1::InferRequest req_;    // writer thread only
   v1::InferResponse resp_;  // reader thread only
   bool finished_ = false;   // reader thread only

@@ -17,6 +17,13 @@ using std::chrono::steady_clock;
 double Ms(steady_clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 constexpr uint64_t kMinWindowSamples = 8;
+// Headroom control (fraction of an app's budget its configuration is planned for): a p95
+// above the budget cuts it by at least kHeadroomCut, a p95 below kComfortable x budget wins
+// back kHeadroomStep per observed window.
+constexpr double kHeadroomCut = 0.85;
+constexpr double kHeadroomStep = 0.02;
+constexpr double kComfortable = 0.7;
+constexpr double kMinHeadroom = 0.1;
 
 // A budget change worth naming in a reason (5%).
 bool Moved(double before, double after) {
@@ -189,6 +196,7 @@ void AdaptationLoop::Plan(const std::string& trigger, steady_clock::time_point t
   const std::vector<std::shared_ptr<Session>> all = sessions_->All();
   struct Observed {
     double p95_us = 0;
+    bool reported = false;  // p95_us includes the app's own end-to-end reports
     bool violated = false;
   };
   std::vector<Observed> observed(all.size());
@@ -201,6 +209,11 @@ void AdaptationLoop::Plan(const std::string& trigger, steady_clock::time_point t
     // The window grows until it holds enough samples for a p95 worth acting on (a slow app
     // may complete only a few requests per period).
     if (n >= kMinWindowSamples) s.policy_last_counts = counts;
+    const LatencyHistogram::Counts reported = s.stats.reported_latency.Snapshot();
+    const LatencyHistogram::Counts rwindow =
+        LatencyHistogram::Diff(reported, s.policy_last_reported);
+    const uint64_t rn = LatencyHistogram::Total(rwindow);
+    if (rn >= kMinWindowSamples) s.policy_last_reported = reported;
     const uint64_t requests = s.stats.requests.load();
     const double rate = (requests - s.policy_last_requests) / dt_s;
     s.policy_last_requests = requests;
@@ -213,10 +226,31 @@ void AdaptationLoop::Plan(const std::string& trigger, steady_clock::time_point t
       s.model()->backend->ObserveLatency(av->variant->config(),
                                          static_cast<double>(compute_us) / images);
     }
-    observed[i].p95_us = LatencyHistogram::Percentile(window, 0.95);
+    Observed& o = observed[i];
+    bool enough = n >= kMinWindowSamples;
+    if (enough) o.p95_us = LatencyHistogram::Percentile(window, 0.95);
+    if (rn >= kMinWindowSamples) {
+      // The app sees more than queue + compute: learn the difference (median against median,
+      // smoothed) and judge the budget on what the app sees.
+      if (enough) {
+        const double overhead = std::max(0.0, LatencyHistogram::Percentile(rwindow, 0.5) -
+                                                  LatencyHistogram::Percentile(window, 0.5));
+        const double before = s.policy_overhead_us.load(std::memory_order_relaxed);
+        s.policy_overhead_us.store(before == 0 ? overhead : 0.7 * before + 0.3 * overhead,
+                                   std::memory_order_relaxed);
+      }
+      o.p95_us = std::max(o.p95_us, LatencyHistogram::Percentile(rwindow, 0.95));
+      o.reported = true;
+      enough = true;
+    }
     const double budget = s.latency_budget_us.load();
-    observed[i].violated = n >= kMinWindowSamples &&
-                           observed[i].p95_us > budget * std::max(0.1, policy.latency_p95_slack);
+    o.violated = enough && o.p95_us > budget * std::max(0.1, policy.latency_p95_slack);
+    // Headroom: cut at once when the budget is exceeded (see the plan below), won back in
+    // small steps while the p95 stays well inside the budget, so that an app settles on the
+    // largest configuration that keeps its latency in budget instead of swinging across it.
+    if (enough && !o.violated && o.p95_us < kComfortable * budget) {
+      s.policy_headroom = std::min(1.0, s.policy_headroom + kHeadroomStep);
+    }
   }
   if (busy_source_) {
     const uint64_t busy = busy_source_();
@@ -288,13 +322,25 @@ void AdaptationLoop::Plan(const std::string& trigger, steady_clock::time_point t
     std::string reason = moved.empty() ? trigger : moved;
     if (observed[i].violated) {
       // Measured latency says the prediction is optimistic here: aim below the budget by the
-      // observed ratio, whatever the cost model currently believes.
+      // observed ratio, whatever the cost model currently believes, and remember it.
       const double ratio = slo.latency_budget_us() / observed[i].p95_us;
-      d.constraints.latency_budget_us =
-          std::min<double>(slo.latency_budget_us(), av->cost.latency_us * ratio * 0.9);
-      reason = absl::StrFormat("p95 latency %.2f ms > budget %.2f ms", observed[i].p95_us / 1e3,
-                               slo.latency_budget_us() / 1e3);
+      const double aim = av->cost.latency_us * ratio * 0.9;
+      const double overhead = s.policy_overhead_us.load(std::memory_order_relaxed);
+      s.policy_headroom = std::clamp(
+          std::min(s.policy_headroom * kHeadroomCut,
+                   (aim + overhead) / std::max(1u, slo.latency_budget_us())),
+          kMinHeadroom, 1.0);
+      reason = absl::StrFormat("%s latency %.2f ms > budget %.2f ms",
+                               observed[i].reported ? "p95 end-to-end" : "p95",
+                               observed[i].p95_us / 1e3, slo.latency_budget_us() / 1e3);
     }
+    // What the app's latency adds outside the daemon comes off its budget; when that leaves
+    // (almost) nothing, the target keeps shrinking with the headroom: the daemon then does
+    // the best it can, its cheapest configurations.
+    const double planned = s.policy_headroom * slo.latency_budget_us();
+    d.constraints.latency_budget_us =
+        std::max(kMinHeadroom * planned,
+                 planned - s.policy_overhead_us.load(std::memory_order_relaxed));
     demands.push_back(d);
     index.push_back(i);
     reasons.push_back(reason);

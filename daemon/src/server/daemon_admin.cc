@@ -143,6 +143,9 @@ v1::ListSessionsResponse Daemon::ListSessions() const {
     i->set_slo_violation_fraction(
         requests ? static_cast<double>(s->stats.slo_violations.load()) / requests : 0.0);
     i->set_rate_hz(s->rate_hz.load());
+    i->set_reported_latency_p95_ms(
+        LatencyHistogram::Percentile(s->stats.reported_latency.Snapshot(), 0.95) / 1e3);
+    i->set_overhead_ms(s->policy_overhead_us.load(std::memory_order_relaxed) / 1e3);
   }
   return r;
 }

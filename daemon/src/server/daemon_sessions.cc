@@ -149,6 +149,9 @@ absl::Status Daemon::StartInferOn(std::shared_ptr<Session> session, const v1::In
   if (session->closed()) {
     return absl::NotFoundError(absl::StrCat("session_id '", session->id(), "' is not open"));
   }
+  if (const uint32_t reported = request->reported_latency_us(); reported > 0) {
+    session->stats.reported_latency.Record(std::min<uint32_t>(reported, 60'000'000));
+  }
   absl::StatusOr<int> batch =
       CheckInput(*session->model(), request->input(), config_.limits.max_batch);
   if (!batch.ok()) {

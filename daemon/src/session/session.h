@@ -57,6 +57,8 @@ struct SessionStats {
   std::atomic<uint64_t> slo_violations{0};
   std::atomic<uint64_t> switches{0};
   LatencyHistogram latency;  // queue + compute, us
+  // End-to-end latencies the app's client reported (InferRequest.reported_latency_us), us.
+  LatencyHistogram reported_latency;
 };
 
 class Session {
@@ -102,7 +104,13 @@ class Session {
   SessionQueue queue;  // scheduler mutex
   // Policy bookkeeping (policy thread only).
   LatencyHistogram::Counts policy_last_counts{};
+  LatencyHistogram::Counts policy_last_reported{};
   uint64_t policy_last_requests = 0;
+  // What the app's latency adds to the daemon's queue + compute (transport, client threads),
+  // us, from its reports; and the fraction of the budget the plan aims at (lowered when the
+  // latency exceeds the budget, raised slowly while it stays well inside).
+  std::atomic<double> policy_overhead_us{0};  // written by the policy thread only
+  double policy_headroom = 1.0;
   SteadyClock::time_point last_switch{};
 
  private:

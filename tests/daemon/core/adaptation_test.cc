@@ -326,6 +326,44 @@ TEST(AdaptationTest, ObservedP95AboveBudgetTriggersReevolution) {
   ListSessions(h);
 }
 
+// The daemon sees only queue + compute; an app whose client reports a larger end-to-end
+// latency (transport, its own threads) is planned for what it sees: above its budget, it is
+// evolved to a cheaper configuration although the daemon's own latency is well inside.
+TEST(AdaptationTest, ReportedEndToEndLatencyAboveBudgetTriggersReevolution) {
+  DaemonHarness h;
+  const v1::OpenSessionResponse s = OpenWithRate(h, "remote", 20000, 10);
+  const double latency_before = s.configuration().predicted_latency_us();
+  Watches w(h.app());
+  w.Add(s);
+  std::atomic<bool> stop{false};
+  std::thread load([&] {
+    while (!stop) {
+      v1::InferRequest req = DaemonHarness::Request(s);
+      req.set_reported_latency_us(45000);
+      v1::InferResponse r;
+      h.Infer(req, &r);
+    }
+  });
+  const bool reacted = w.WaitFor([&](Watches::Events& e) {
+    for (const auto& ev : e[s.session_id()]) {
+      if (ev.reason().find("p95 end-to-end latency") != std::string::npos) return true;
+    }
+    return false;
+  });
+  stop = true;
+  load.join();
+  ASSERT_TRUE(reacted);
+  const v1::SessionEvent reaction = w.events(s.session_id()).back();
+  EXPECT_LT(reaction.current().predicted_latency_us(), latency_before);
+  // The daemon's own latency was inside the budget all along; the app's reports are shown.
+  grpc::ClientContext ctx;
+  v1::ListSessionsResponse list;
+  ASSERT_TRUE(h.admin().ListSessions(&ctx, {}, &list).ok());
+  ASSERT_EQ(list.sessions_size(), 1);
+  EXPECT_LT(list.sessions(0).latency_p95_ms(), 20);
+  EXPECT_GT(list.sessions(0).reported_latency_p95_ms(), 40);
+}
+
 }  // namespace
 }  // namespace adaspring::daemon::testing
 
