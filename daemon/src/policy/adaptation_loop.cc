@@ -18,10 +18,10 @@ double Ms(steady_clock::duration d) { return std::chrono::duration<double, std::
 
 constexpr uint64_t kMinWindowSamples = 8;
 // Headroom control (fraction of an app's budget its configuration is planned for): a p95
-// above the budget cuts it by at least kHeadroomCut, a p95 below kComfortable x budget wins
-// back kHeadroomStep per observed window.
+// above the budget cuts it by at least kHeadroomCut; while the p95 stays below
+// kComfortable x budget and the p99 below the budget, it grows back by kHeadroomPerSecond.
 constexpr double kHeadroomCut = 0.85;
-constexpr double kHeadroomStep = 0.02;
+constexpr double kHeadroomPerSecond = 0.1;
 constexpr double kComfortable = 0.7;
 constexpr double kMinHeadroom = 0.1;
 
@@ -195,7 +195,7 @@ void AdaptationLoop::Plan(const std::string& trigger, steady_clock::time_point t
   // Observe every session over the last window.
   const std::vector<std::shared_ptr<Session>> all = sessions_->All();
   struct Observed {
-    double p95_us = 0;
+    double p95_us = 0, p99_us = 0;
     bool reported = false;  // p95_us includes the app's own end-to-end reports
     bool violated = false;
   };
@@ -208,7 +208,12 @@ void AdaptationLoop::Plan(const std::string& trigger, steady_clock::time_point t
     const uint64_t n = LatencyHistogram::Total(window);
     // The window grows until it holds enough samples for a p95 worth acting on (a slow app
     // may complete only a few requests per period).
-    if (n >= kMinWindowSamples) s.policy_last_counts = counts;
+    double window_s = 0;
+    if (n >= kMinWindowSamples) {
+      s.policy_last_counts = counts;
+      window_s = std::chrono::duration<double>(now - s.policy_window_start).count();
+      s.policy_window_start = now;
+    }
     const LatencyHistogram::Counts reported = s.stats.reported_latency.Snapshot();
     const LatencyHistogram::Counts rwindow =
         LatencyHistogram::Diff(reported, s.policy_last_reported);
@@ -228,7 +233,10 @@ void AdaptationLoop::Plan(const std::string& trigger, steady_clock::time_point t
     }
     Observed& o = observed[i];
     bool enough = n >= kMinWindowSamples;
-    if (enough) o.p95_us = LatencyHistogram::Percentile(window, 0.95);
+    if (enough) {
+      o.p95_us = LatencyHistogram::Percentile(window, 0.95);
+      o.p99_us = LatencyHistogram::Percentile(window, 0.99);
+    }
     if (rn >= kMinWindowSamples) {
       // The app sees more than queue + compute: learn the difference (median against median,
       // smoothed) and judge the budget on what the app sees.
@@ -240,6 +248,7 @@ void AdaptationLoop::Plan(const std::string& trigger, steady_clock::time_point t
                                    std::memory_order_relaxed);
       }
       o.p95_us = std::max(o.p95_us, LatencyHistogram::Percentile(rwindow, 0.95));
+      o.p99_us = std::max(o.p99_us, LatencyHistogram::Percentile(rwindow, 0.99));
       o.reported = true;
       enough = true;
     }
@@ -248,8 +257,9 @@ void AdaptationLoop::Plan(const std::string& trigger, steady_clock::time_point t
     // Headroom: cut at once when the budget is exceeded (see the plan below), won back in
     // small steps while the p95 stays well inside the budget, so that an app settles on the
     // largest configuration that keeps its latency in budget instead of swinging across it.
-    if (enough && !o.violated && o.p95_us < kComfortable * budget) {
-      s.policy_headroom = std::min(1.0, s.policy_headroom + kHeadroomStep);
+    if (enough && !o.violated && o.p95_us < kComfortable * budget && o.p99_us <= budget) {
+      s.policy_headroom =
+          std::min(1.0, s.policy_headroom + kHeadroomPerSecond * std::min(window_s, 1.0));
     }
   }
   if (busy_source_) {

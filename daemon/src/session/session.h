@@ -111,6 +111,7 @@ class Session {
   // latency exceeds the budget, raised slowly while it stays well inside).
   std::atomic<double> policy_overhead_us{0};  // written by the policy thread only
   double policy_headroom = 1.0;
+  SteadyClock::time_point policy_window_start = SteadyClock::now();
   SteadyClock::time_point last_switch{};
 
  private:

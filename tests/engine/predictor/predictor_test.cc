@@ -209,5 +209,29 @@ TEST(AccuracyEstimatorTest, ModelWithoutPredictorGetsThePrior) {
   EXPECT_NEAR(est->Predict(model->space().Full(Precision::kInt8)), 0.89, 1e-12);
 }
 
+// Configurations the bundle measured on the validation split are answered from the table
+// (exactly); test-split rows and unmeasured configurations go to the regression.
+TEST(AccuracyEstimatorTest, MeasuredValidationConfigurationsAreAnsweredExactly) {
+  auto arch = BuiltinArch("smallres28");
+  ASSERT_TRUE(arch.ok());
+  auto model = Model::Random(*arch, 1);
+  PredictorParams p;
+  p.kind = "ridge";
+  p.feature_names = {"int8"};
+  p.coefficients = {-0.01};
+  p.intercept = 0.9;
+  model->predictor = p;
+  const ConfigSpace& space = model->space();
+  model->measured = {{space.ToText(space.Full()), 0.9366, "val", false},
+                     {space.ToText(space.Smallest()), 0.70, "test", true}};
+  auto est = MakeAccuracyEstimator(*model);
+  EXPECT_FALSE(est->is_prior());
+  EXPECT_EQ(est->kind(), "ridge");
+  EXPECT_NEAR(est->Predict(space.Full()), 0.9366, 1e-12);
+  EXPECT_NEAR(est->Predict(space.Full(Precision::kInt8)), 0.89, 1e-12);
+  EXPECT_NEAR(est->Predict(space.Smallest()), space.Smallest().precision == Precision::kInt8 ? 0.89 : 0.9,
+              1e-12);
+}
+
 }  // namespace
 }  // namespace adaspring::engine
