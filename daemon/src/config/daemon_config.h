@@ -49,7 +49,7 @@ struct PolicyConfig {
   double cpu_reserve_fraction = 0.1;          // of all cores
   double battery_low_percent = 20;            // below: energy-saver budgets
   double thermal_headroom_c = 10;             // below the trip point: throttle budgets
-  double min_accuracy_gain = 0.002;           // hysteresis (fraction)
+  double min_accuracy_gain = 0.005;           // hysteresis (fraction)
   double min_cost_saving = 0.10;              // hysteresis (fraction)
   uint32_t cooldown_ms = 1000;                // min time between switches of one session
   double latency_p95_slack = 1.0;             // re-evolve when p95 > budget x slack
