@@ -103,11 +103,14 @@ def main():
         size = rows * cols
         correct, latencies, served_by = 0, [], {}
         for i in range(count):
+            # Each request reports the end-to-end latency of the previous one, so that the
+            # daemon keeps what this app sees (not only its own queue + compute) in budget.
             req = inference_pb2.InferRequest(
                 session_id=session.session_id, token=session.token, request_id=i, top_k=1,
                 input=common_pb2.Tensor(dtype=common_pb2.DATA_TYPE_UINT8,
                                         shape=[1, 1, rows, cols],
-                                        raw_contents=pixels[i * size:(i + 1) * size]))
+                                        raw_contents=pixels[i * size:(i + 1) * size]),
+                reported_latency_us=int(latencies[-1] * 1000) if latencies else 0)
             t0 = time.perf_counter()
             resp = stub.Infer(req, timeout=10)
             latencies.append((time.perf_counter() - t0) * 1000.0)
