@@ -6,7 +6,9 @@
 // swaps each result in:
 //   cold:        ClearCache() first (no cached variant, no shared layer; the per-model SVD
 //                factors stay, as after PrecomputeFactorisations(), and oneDNN's own kernel
-//                cache is not cleared), then a random configuration;
+//                cache is not cleared: it was filled by Evolver::WarmUp(), which the daemon
+//                runs when it loads a model; --no-warmup skips it), then a random
+//                configuration;
 //   incremental: a random neighbour of the current configuration not built before (its
 //                other layers are shared);
 //   cached:      a configuration built before and still in the LRU cache.
@@ -49,12 +51,15 @@ int EvolveBench(int argc, char** argv) {
   CLI::App app{"Evolution latency (cold / incremental / cached) under running inference"};
   std::string arch_name, model_path;
   int switches = 100;
-  bool json = false;
+  bool json = false, no_warmup = false;
   auto* arch_opt = app.add_option("--arch", arch_name, "built-in architecture");
   auto* model_opt = app.add_option("--model", model_path, "model bundle (.asb)");
   arch_opt->excludes(model_opt);
   app.add_option("--switches", switches, "evolutions of each kind");
   app.add_flag("--json", json, "one JSON object per line");
+  app.add_flag("--no-warmup", no_warmup,
+               "skip Evolver::WarmUp() (the daemon runs it at model load): cold evolutions "
+               "then also wait for oneDNN to generate kernels");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -94,6 +99,9 @@ int EvolveBench(int argc, char** argv) {
   const auto t_svd = Clock::now();
   const int svds = evolver.PrecomputeFactorisations();
   const double svd_ms = Ms(t_svd, Clock::now());
+  const auto t_warm = Clock::now();
+  const int warm_configs = no_warmup ? 0 : evolver.WarmUp();
+  const double warm_ms = Ms(t_warm, Clock::now());
 
   auto first = evolver.Evolve(space.Full());
   if (!first.ok()) {
@@ -188,12 +196,14 @@ int EvolveBench(int argc, char** argv) {
         "\"cached_p50_ms\":%.4f,\"cached_p99_ms\":%.4f,\"stalled_runs\":%d,"
         "\"background_runs\":%zu,\"runs_during_evolution\":%zu,\"run_p50_ms\":%.4f,"
         "\"create_ms\":%.1f,\"svd_precompute_ms\":%.1f,\"svds\":%d,\"reused_layers\":%llu,"
-        "\"built_layers\":%llu,\"self_calibrated\":%s}\n",
+        "\"built_layers\":%llu,\"self_calibrated\":%s,\"warmup_ms\":%.1f,"
+        "\"warmup_configs\":%d}\n",
         name.c_str(), switches, Pct(cold, 0.5), Pct(cold, 0.99), Pct(incremental, 0.5),
         Pct(incremental, 0.99), Pct(cached, 0.5), Pct(cached, 0.99), stalled,
         idle_ms.size() + busy_ms.size(), busy_ms.size(), idle_p50, create_ms, svd_ms, svds,
         static_cast<unsigned long long>(st.reused_layers),
-        static_cast<unsigned long long>(st.built_layers), st.self_calibrated ? "true" : "false");
+        static_cast<unsigned long long>(st.built_layers), st.self_calibrated ? "true" : "false",
+        warm_ms, warm_configs);
   } else {
     std::printf("%s: %d switches of each kind (evolver 1 thread, inference 1 thread)\n",
                 name.c_str(), switches);
@@ -207,6 +217,8 @@ int EvolveBench(int argc, char** argv) {
                 idle_ms.size() + busy_ms.size(), busy_ms.size(), stalled, idle_p50);
     std::printf("  evolver create %.1f ms (self-calibrated: %s), %d SVDs in %.1f ms\n", create_ms,
                 st.self_calibrated ? "yes" : "no", svds, svd_ms);
+    std::printf("  warm-up %d configurations in %.1f ms%s\n", warm_configs, warm_ms,
+                no_warmup ? " (skipped: --no-warmup)" : "");
   }
   return 0;
 }

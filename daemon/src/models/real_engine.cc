@@ -142,6 +142,8 @@ class RealEngine final : public EngineFacade {
     absl::StatusOr<std::unique_ptr<engine::Evolver>> evolver = engine::Evolver::Create(model, eo);
     if (!evolver.ok()) return evolver.status();
     std::shared_ptr<engine::Evolver> shared = std::move(*evolver);
+    // oneDNN's kernels for every layer now rather than at an app's first switches.
+    shared->WarmUp();
     engine::CostModelOptions co;
     co.threads = std::max(1, options.threads);
     co.state_dir = options.state_dir;

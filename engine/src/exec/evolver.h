@@ -27,6 +27,7 @@ class EvolverImpl final : public Evolver {
   const Model& model() const override { return *model_; }
   void ClearCache() override;
   int PrecomputeFactorisations() override;
+  int WarmUp() override;
   const std::map<std::string, float>& activation_amax() const override { return amax_; }
 
   // Set once by Create(), before the evolver is shared.

@@ -258,5 +258,26 @@ TEST_F(VariantTest, RejectsBadBatchSizes) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// WarmUp builds one configuration per (width, rank) choice index at each precision, keeps
+// none of them, and later evolutions still give the same numbers as a fresh evolver's.
+TEST_F(VariantTest, WarmUpBuildsEveryChoiceAndKeepsNothing) {
+  auto e = Evolver::Create(*model_);
+  ASSERT_TRUE(e.ok()) << e.status();
+  int max_choices = 1;
+  for (const BlockSpec& b : (*model_)->net().blocks)
+    max_choices =
+        std::max(max_choices, static_cast<int>(b.inner_choices.size()) * b.rank_choices);
+  EXPECT_EQ((*e)->WarmUp(), 2 * max_choices);
+  EXPECT_EQ((*e)->stats().cache_bytes, 0);
+  const Config c = space().Smallest();
+  const std::vector<float> in = RandomInput((*model_)->arch(), 1, 3);
+  auto warm = (*e)->Evolve(c);
+  ASSERT_TRUE(warm.ok()) << warm.status();
+  std::vector<float> out((*model_)->arch().num_classes);
+  auto ws = NewWorkspace(1);
+  ASSERT_TRUE((*warm)->Run(in.data(), 1, out.data(), ws.get()).ok());
+  EXPECT_EQ(out, RunVariant(c, in, 1));
+}
+
 }  // namespace
 }  // namespace adaspring::engine

@@ -111,6 +111,13 @@ class Evolver {
   // Drops the cached variants and the shared-layer index (variants still held by callers stay
   // valid). The per-(conv, width) SVD cache is kept: it is a pure function of the model.
   virtual void ClearCache() = 0;
+  // Builds a few full-depth configurations that together hold every block's (width, rank)
+  // choice at each precision, then drops them (ClearCache): afterwards oneDNN's primitive
+  // cache holds the kernels of every layer any configuration can use, so a first evolution
+  // does not wait for JIT code generation. Meant for model load, before serving. Returns the
+  // number of configurations built (a precision the model cannot build, e.g. int8 without
+  // calibration, is skipped).
+  virtual int WarmUp() = 0;
   // Computes every SVD any configuration can need (otherwise done lazily on first use), so
   // that later evolutions only slice. Returns the number computed.
   virtual int PrecomputeFactorisations() = 0;
