@@ -106,11 +106,16 @@ absl::Status Scheduler::Submit(std::shared_ptr<Session> session, const v1::Infer
       if (arrivals_.size() > 1024) arrivals_.clear();
       Arrivals& a = arrivals_[av->variant.get()];
       if (a.last != SteadyClock::time_point{}) {
+        const bool closed_loop_repeat =
+            a.last_session == s && s->inflight.load(std::memory_order_relaxed) <= 1;
         const double gap_us =
-            std::chrono::duration<double, std::micro>(job->enqueued - a.last).count();
+            closed_loop_repeat
+                ? 1e6
+                : std::chrono::duration<double, std::micro>(job->enqueued - a.last).count();
         a.mean_gap_us = 0.8 * a.mean_gap_us + 0.2 * std::min(gap_us, 1e6);
       }
       a.last = job->enqueued;
+      a.last_session = s;
     }
   }
   cv_.Signal();

@@ -96,7 +96,12 @@ class Scheduler {
   double virtual_time_ ABSL_GUARDED_BY(mu_) = 0;
   struct Arrivals {
     SteadyClock::time_point last{};
-    double mean_gap_us = 1e6;  // EWMA of the gap between requests for the variant
+    const Session* last_session = nullptr;
+    // EWMA of the gap between requests for the variant that could share a batch. A request
+    // that follows its own session's previous one with nothing else of that session in
+    // flight (a closed-loop client: it sent this one because the last one returned) counts
+    // as a gap of 1 s: it could never have waited for its predecessor.
+    double mean_gap_us = 1e6;
   };
   // By variant; cleared when it grows past a bound (entries are only estimates).
   std::unordered_map<const ServedVariant*, Arrivals> arrivals_ ABSL_GUARDED_BY(mu_);
