@@ -19,6 +19,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "adaspring/engine/arch.h"
 #include "adaspring/engine/build_id.h"
 #include "adaspring/engine/model.h"
@@ -147,6 +148,10 @@ int main(int argc, char** argv) {
     return adaspring::context::RunProbe(root, args.json, std::cout);
   }
 
+  // Debian's abseil keeps absl::Mutex's deadlock detection on (a global lock-order graph
+  // consulted on every Lock); the daemon's lock order is fixed by design and covered by the
+  // ASan/debug test builds, so the serving path should not pay for it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   const bool user_mode = DetectUserMode();
   absl::StatusOr<DaemonConfig> resolved = ResolveConfig(args.overrides, user_mode);
   if (!resolved.ok()) {
