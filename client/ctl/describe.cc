@@ -25,7 +25,7 @@ std::string DescribeContext(const v1::ContextSnapshot& c) {
 
 std::string DescribeConfiguration(const v1::Configuration& c) {
   if (c.text().empty()) return "-";
-  return absl::StrCat(c.text(), " (acc ", FormatPercent(c.predicted_accuracy(), 1), ", ",
+  return absl::StrCat(c.text(), " (predicted: acc ", FormatPercent(c.predicted_accuracy(), 1), ", ",
                       FormatFixed(c.predicted_latency_us() / 1000.0, 2), " ms, ",
                       FormatBytes(c.memory_bytes()), ")");
 }

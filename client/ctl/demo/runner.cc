@@ -160,6 +160,12 @@ struct Shared {
   std::map<std::string, client::Configuration> current;  // per app
   std::map<std::string, int> switches;
   std::string phase;
+  // For the live view, per app: latencies since the last line, answers and correct ones so far.
+  struct Live {
+    std::vector<double> window_ms;
+    int64_t answered = 0, correct = 0;
+  };
+  std::map<std::string, Live> live;
 };
 
 void RunApp(const DemoApp& app, const std::string& policy, const std::string& socket,
@@ -233,6 +239,13 @@ void RunApp(const DemoApp& app, const std::string& policy, const std::string& so
       rec.compute_us = r->compute_us;
     }
     (void)pixels_per_image;
+    {
+      std::lock_guard<std::mutex> l(shared->mu);
+      Shared::Live& live = shared->live[app.name];
+      live.window_ms.push_back(rec.latency_ms);
+      live.answered += rec.ok;
+      live.correct += rec.correct;
+    }
     local.push_back(std::move(rec));
   }
   watch.reset();
@@ -450,9 +463,20 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
         std::string line = absl::StrFormat("[%s %5.1fs] %-15s", policy, t, phase);
         for (const DemoApp& app : apps) {
           const auto& c = shared.current[app.name];
-          absl::StrAppendFormat(&line, " | %s %s %.2fM acc~%.1f%%", app.name,
-                                c.precision == client::Precision::kInt8 ? "int8" : "f32",
-                                c.macs / 1e6, 100 * c.predicted_accuracy);
+          Shared::Live& live = shared.live[app.name];
+          double p95 = 0;
+          if (!live.window_ms.empty()) {
+            auto at = live.window_ms.begin() + static_cast<std::ptrdiff_t>(
+                                                   0.95 * (live.window_ms.size() - 1));
+            std::nth_element(live.window_ms.begin(), at, live.window_ms.end());
+            p95 = *at;
+            live.window_ms.clear();
+          }
+          absl::StrAppendFormat(
+              &line, " | %s %s %.1fM p95 %.2f/%.0fms acc %.1f%%", app.name,
+              c.precision == client::Precision::kInt8 ? "int8" : "f32", c.macs / 1e6, p95,
+              app.latency_budget_us / 1000.0,
+              live.answered ? 100.0 * live.correct / live.answered : 0.0);
         }
         std::cerr << line << "\n";
       }
