@@ -60,6 +60,7 @@ const std::vector<Field>& Fields() {
       {ADASPRING_KEY(models, directory)},
       {ADASPRING_KEY(models, preload)},
       {ADASPRING_KEY(models, cache_bytes)},
+      {ADASPRING_KEY(models, warm_up)},
       {ADASPRING_KEY(context, root)},
       {ADASPRING_KEY(context, period_ms)},
       {ADASPRING_KEY(context, cgroup)},

@@ -31,6 +31,7 @@ struct ModelsConfig {
   std::string directory;              // every valid *.asb in it is loaded at start
   std::vector<std::string> preload;   // extra bundle paths
   int64_t cache_bytes = 256ll << 20;  // evolution LRU bound per model
+  bool warm_up = true;                // every layer's kernels and factors made at load
   bool operator==(const ModelsConfig&) const = default;
 };
 

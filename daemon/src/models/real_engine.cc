@@ -1,5 +1,7 @@
 // The real engine behind EngineFacade: bundles (engine/bundle.h), Evolver + Workspace
 // (engine/variant.h), CostModel + Frontier + JointSearch (engine/search.h).
+#include <malloc.h>
+
 #include <algorithm>
 #include <limits>
 #include <mutex>
@@ -142,8 +144,12 @@ class RealEngine final : public EngineFacade {
     absl::StatusOr<std::unique_ptr<engine::Evolver>> evolver = engine::Evolver::Create(model, eo);
     if (!evolver.ok()) return evolver.status();
     std::shared_ptr<engine::Evolver> shared = std::move(*evolver);
-    // oneDNN's kernels for every layer now rather than at an app's first switches.
-    shared->WarmUp();
+    // oneDNN's kernels and the low-rank factors of every layer now rather than at an app's
+    // first switches; the heap the throw-away variants used goes back to the system.
+    if (options.warm_up) {
+      shared->WarmUp();
+      malloc_trim(0);
+    }
     engine::CostModelOptions co;
     co.threads = std::max(1, options.threads);
     co.state_dir = options.state_dir;

@@ -31,6 +31,7 @@ BackendOptions BackendOptionsOf(const DaemonConfig& c) {
                   : 1;
   o.state_dir = c.state_dir;
   o.cache_bytes = c.models.cache_bytes;
+  o.warm_up = c.models.warm_up;
   return o;
 }
 

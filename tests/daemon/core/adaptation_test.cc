@@ -228,12 +228,28 @@ TEST(AdaptationTest, AdminEventsCarryReasonAndReactionTime) {
   grpc::ClientContext ctx;
   v1::WatchEventsRequest req;
   auto events = h.admin().WatchEvents(&ctx, req);
+  // The watch is subscribed on the daemon's side asynchronously: an override's event coming
+  // back shows that it is live before anything the test looks for happens.
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  std::atomic<bool> live{false};
+  std::thread poke([&] {
+    v1::SetContextOverrideRequest neutral;
+    neutral.set_temperature_c(40);
+    while (!live) {
+      EXPECT_TRUE(Override(h, neutral).ok());
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  v1::DaemonEvent e;
+  while (events->Read(&e) && e.kind() != v1::DaemonEvent::KIND_OVERRIDE) {
+  }
+  live = true;
+  poke.join();
   const v1::OpenSessionResponse s = OpenWithRate(h, "camera", 20000, 10);
   ASSERT_TRUE(plans.WaitMore(1));
   v1::SetContextOverrideRequest squeeze;
   squeeze.set_memory_available_bytes(h.config().policy.memory_reserve_bytes + (2 << 20));
   ASSERT_TRUE(Override(h, squeeze).ok());
-  v1::DaemonEvent e;
   bool opened = false, evolved = false;
   while (!evolved && events->Read(&e)) {
     if (e.kind() == v1::DaemonEvent::KIND_SESSION_OPENED) opened = true;
