@@ -98,8 +98,7 @@ ProcStats RunPhase(const PhaseOptions& o, v1::Admin::Stub& admin, const v1::Mode
   const auto end = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1e3));
   std::vector<std::thread> threads;
   for (int i = 0; i < o.clients; ++i) {
-    threads.emplace_back(
-        [&, i] { RunClient(o.socket, model.name(), i, end, counters, switches); });
+    threads.emplace_back([&, i] { RunClient(o.socket, model.name(), i, end, counters, switches); });
   }
   // Churn on this thread: alternate squeezes of memory, CPU, battery and temperature.
   std::string churn_model_name;
@@ -182,8 +181,7 @@ int Soak(int argc, char** argv) {
   app.add_option("--socket", o.socket, "App socket (default: the client library's default)");
   app.add_option("--admin-socket", admin_socket, "Admin socket (default: beside --socket)");
   app.add_option("--clients", o.clients, "Concurrent clients")->check(CLI::Range(1, 1024));
-  app.add_option("--seconds", seconds, "Duration of the measured run")
-      ->check(CLI::PositiveNumber);
+  app.add_option("--seconds", seconds, "Duration of the measured run")->check(CLI::PositiveNumber);
   app.add_option("--warmup-seconds", warmup_seconds,
                  "A first run of the same load and churn for W s, after which the start state "
                  "is read: caches, gRPC's thread pool and allocator arenas reach their working "
@@ -225,8 +223,8 @@ int Soak(int argc, char** argv) {
   uint64_t churn_failures = 0;
   ProcStats start = cold;
   if (warmup_seconds > 0) {
-    start = RunPhase(o, *admin, *model, warmup_seconds, cold, &counters, &switches,
-                     &churn_failures);
+    start =
+        RunPhase(o, *admin, *model, warmup_seconds, cold, &counters, &switches, &churn_failures);
   }
   const double cache_start_mb = cache_mb();
   const ProcStats end_stats =

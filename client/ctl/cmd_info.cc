@@ -134,8 +134,7 @@ int CmdSessions(const GlobalOptions& g) {
          FormatFixed(s.latency_p50_ms(), 2), FormatFixed(s.latency_p95_ms(), 2),
          FormatFixed(s.latency_p99_ms(), 2),
          s.reported_latency_p95_ms() > 0 ? FormatFixed(s.reported_latency_p95_ms(), 2) : "-",
-         FormatPercent(s.slo_violation_fraction(), 1),
-         std::to_string(s.switches()),
+         FormatPercent(s.slo_violation_fraction(), 1), std::to_string(s.switches()),
          absl::StrCat(s.pinned() ? "[pinned] " : "", DescribeConfiguration(s.configuration()))});
   }
   t.Print(std::cout);

@@ -3,8 +3,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/stat.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -345,7 +345,8 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
   std::cerr << (niced ? absl::StrCat("demo: the daemon runs at nice ", kDaemonNice,
                                      ", as the systemd unit starts it (Nice=)\n")
                       : absl::StrCat("demo: the daemon runs at this shell's nice value: nice ",
-                                     kDaemonNice, " (as the systemd unit starts it) needs root "
+                                     kDaemonNice,
+                                     " (as the systemd unit starts it) needs root "
                                      "or CAP_SYS_NICE\n"));
 
   // Wait for the daemon and its model.
@@ -466,17 +467,16 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
           Shared::Live& live = shared.live[app.name];
           double p95 = 0;
           if (!live.window_ms.empty()) {
-            auto at = live.window_ms.begin() + static_cast<std::ptrdiff_t>(
-                                                   0.95 * (live.window_ms.size() - 1));
+            auto at = live.window_ms.begin() +
+                      static_cast<std::ptrdiff_t>(0.95 * (live.window_ms.size() - 1));
             std::nth_element(live.window_ms.begin(), at, live.window_ms.end());
             p95 = *at;
             live.window_ms.clear();
           }
-          absl::StrAppendFormat(
-              &line, " | %s %s %.1fM p95 %.2f/%.0fms acc %.1f%%", app.name,
-              c.precision == client::Precision::kInt8 ? "int8" : "f32", c.macs / 1e6, p95,
-              app.latency_budget_us / 1000.0,
-              live.answered ? 100.0 * live.correct / live.answered : 0.0);
+          absl::StrAppendFormat(&line, " | %s %s %.1fM p95 %.2f/%.0fms acc %.1f%%", app.name,
+                                c.precision == client::Precision::kInt8 ? "int8" : "f32",
+                                c.macs / 1e6, p95, app.latency_budget_us / 1000.0,
+                                live.answered ? 100.0 * live.correct / live.answered : 0.0);
         }
         std::cerr << line << "\n";
       }

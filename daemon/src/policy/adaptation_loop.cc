@@ -336,10 +336,10 @@ void AdaptationLoop::Plan(const std::string& trigger, steady_clock::time_point t
       const double ratio = slo.latency_budget_us() / observed[i].p95_us;
       const double aim = av->cost.latency_us * ratio * 0.9;
       const double overhead = s.policy_overhead_us.load(std::memory_order_relaxed);
-      s.policy_headroom = std::clamp(
-          std::min(s.policy_headroom * kHeadroomCut,
-                   (aim + overhead) / std::max(1u, slo.latency_budget_us())),
-          kMinHeadroom, 1.0);
+      s.policy_headroom =
+          std::clamp(std::min(s.policy_headroom * kHeadroomCut,
+                              (aim + overhead) / std::max(1u, slo.latency_budget_us())),
+                     kMinHeadroom, 1.0);
       reason = absl::StrFormat("%s latency %.2f ms > budget %.2f ms",
                                observed[i].reported ? "p95 end-to-end" : "p95",
                                observed[i].p95_us / 1e3, slo.latency_budget_us() / 1e3);
@@ -348,9 +348,8 @@ void AdaptationLoop::Plan(const std::string& trigger, steady_clock::time_point t
     // (almost) nothing, the target keeps shrinking with the headroom: the daemon then does
     // the best it can, its cheapest configurations.
     const double planned = s.policy_headroom * slo.latency_budget_us();
-    d.constraints.latency_budget_us =
-        std::max(kMinHeadroom * planned,
-                 planned - s.policy_overhead_us.load(std::memory_order_relaxed));
+    d.constraints.latency_budget_us = std::max(
+        kMinHeadroom * planned, planned - s.policy_overhead_us.load(std::memory_order_relaxed));
     demands.push_back(d);
     index.push_back(i);
     reasons.push_back(reason);

@@ -126,8 +126,7 @@ int EvolverImpl::WarmUp() {
   const NetSpec& net = model_->net();
   int max_choices = 1;
   for (const BlockSpec& b : net.blocks)
-    max_choices =
-        std::max(max_choices, static_cast<int>(b.inner_choices.size()) * b.rank_choices);
+    max_choices = std::max(max_choices, static_cast<int>(b.inner_choices.size()) * b.rank_choices);
   int built = 0;
   for (Precision p : {Precision::kF32, Precision::kInt8}) {
     for (int k = 0; k < max_choices; ++k) {

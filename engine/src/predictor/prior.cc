@@ -70,8 +70,10 @@ std::unique_ptr<AccuracyEstimator> MakeAccuracyEstimator(const Model& model) {
   if (model.predictor.has_value() &&
       AccuracyPredictor::Validate(model.space(), *model.predictor).ok()) {
     auto ridge = std::make_unique<AccuracyPredictor>(model.space(), *model.predictor);
-    auto measured = std::make_unique<MeasuredFirst>(model.space(), model.measured, std::move(ridge));
-    if (measured->measured() == 0) return std::make_unique<AccuracyPredictor>(model.space(), *model.predictor);
+    auto measured =
+        std::make_unique<MeasuredFirst>(model.space(), model.measured, std::move(ridge));
+    if (measured->measured() == 0)
+      return std::make_unique<AccuracyPredictor>(model.space(), *model.predictor);
     return measured;
   }
   return std::make_unique<PriorPredictor>(model.space());

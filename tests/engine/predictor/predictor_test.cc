@@ -229,8 +229,8 @@ TEST(AccuracyEstimatorTest, MeasuredValidationConfigurationsAreAnsweredExactly) 
   EXPECT_EQ(est->kind(), "ridge");
   EXPECT_NEAR(est->Predict(space.Full()), 0.9366, 1e-12);
   EXPECT_NEAR(est->Predict(space.Full(Precision::kInt8)), 0.89, 1e-12);
-  EXPECT_NEAR(est->Predict(space.Smallest()), space.Smallest().precision == Precision::kInt8 ? 0.89 : 0.9,
-              1e-12);
+  EXPECT_NEAR(est->Predict(space.Smallest()),
+              space.Smallest().precision == Precision::kInt8 ? 0.89 : 0.9, 1e-12);
 }
 
 }  // namespace
