@@ -32,6 +32,23 @@ Config ConfigSpace::Smallest(Precision p) const {
   return Canonical(c);
 }
 
+int ConfigSpace::CoveringCount() const {
+  int n = 1;
+  for (const BlockSpec& b : net_.blocks)
+    n = std::max(n, static_cast<int>(b.inner_choices.size()) * b.rank_choices);
+  return n;
+}
+
+Config ConfigSpace::Covering(int k, Precision p) const {
+  Config c = Full(p);
+  for (const BlockSpec& b : net_.blocks) {
+    const int choice = k % (static_cast<int>(b.inner_choices.size()) * b.rank_choices);
+    c.width_idx[b.global_index] = static_cast<uint8_t>(choice / b.rank_choices);
+    c.rank_idx[b.global_index] = static_cast<uint8_t>(choice % b.rank_choices);
+  }
+  return c;
+}
+
 Config ConfigSpace::Narrowest(Precision p) const {
   Config c = Full(p);
   std::fill(c.width_idx.begin(), c.width_idx.end(), 0);
@@ -57,21 +74,20 @@ absl::Status ConfigSpace::Validate(const Config& c) const {
                                                    " depths, architecture has ",
                                                    arch_.stages.size(), " stages"));
   if (c.width_idx.size() != net_.blocks.size() || c.rank_idx.size() != net_.blocks.size())
-    return absl::InvalidArgumentError(absl::StrCat("config must have ", net_.blocks.size(),
-                                                   " widths and ranks"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("config must have ", net_.blocks.size(), " widths and ranks"));
   for (size_t s = 0; s < c.depth.size(); ++s) {
     if (c.depth[s] < 1 || c.depth[s] > arch_.stages[s].num_blocks)
-      return absl::InvalidArgumentError(absl::StrCat("depth of stage ", s, " is ",
-                                                     int{c.depth[s]}, ", allowed 1..",
-                                                     arch_.stages[s].num_blocks));
+      return absl::InvalidArgumentError(absl::StrCat("depth of stage ", s, " is ", int{c.depth[s]},
+                                                     ", allowed 1..", arch_.stages[s].num_blocks));
   }
   for (const BlockSpec& b : net_.blocks) {
     if (c.width_idx[b.global_index] >= b.inner_choices.size())
-      return absl::InvalidArgumentError(absl::StrCat("width choice of block ", b.global_index,
-                                                     " out of range"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("width choice of block ", b.global_index, " out of range"));
     if (c.rank_idx[b.global_index] >= b.rank_choices)
-      return absl::InvalidArgumentError(absl::StrCat("rank choice of block ", b.global_index,
-                                                     " out of range"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("rank choice of block ", b.global_index, " out of range"));
   }
   if (c.precision != Precision::kF32 && c.precision != Precision::kInt8)
     return absl::InvalidArgumentError("precision must be f32 or int8");
@@ -115,22 +131,25 @@ absl::StatusOr<Config> ConfigSpace::Parse(std::string_view text_in) const {
   if (text == "smallest") return Smallest();
   if (text == "narrowest") return Narrowest();
   auto bad = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("configuration '", text, "': ", why,
-                     " (expected e.g. '", ToText(Full()), "', or full|smallest|narrowest)"));
+    return absl::InvalidArgumentError(absl::StrCat("configuration '", text, "': ", why,
+                                                   " (expected e.g. '", ToText(Full()),
+                                                   "', or full|smallest|narrowest)"));
   };
   Config c = Full();
   std::set<char> seen;
   for (absl::string_view part : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
     if (part.size() < 3 || part[1] != '=') return bad(absl::StrCat("bad field '", part, "'"));
     const char key = part[0];
-    if (!seen.insert(key).second) return bad(absl::StrCat("field '", std::string(1, key),
-                                                          "' given twice"));
+    if (!seen.insert(key).second)
+      return bad(absl::StrCat("field '", std::string(1, key), "' given twice"));
     absl::string_view value = part.substr(2);
     if (key == 'p') {
-      if (value == "f32" || value == "fp32") c.precision = Precision::kF32;
-      else if (value == "int8") c.precision = Precision::kInt8;
-      else return bad("precision must be f32 or int8");
+      if (value == "f32" || value == "fp32")
+        c.precision = Precision::kF32;
+      else if (value == "int8")
+        c.precision = Precision::kInt8;
+      else
+        return bad("precision must be f32 or int8");
       continue;
     }
     std::vector<int> nums;
@@ -155,22 +174,20 @@ absl::StatusOr<Config> ConfigSpace::Parse(std::string_view text_in) const {
         const int v = nums[b.global_index];
         if (key == 'w') {
           if (b.inner_choices.size() == 1) {
-            if (v != 100) return bad(absl::StrCat("block ", b.global_index,
-                                                  " has fixed width; use 100"));
+            if (v != 100)
+              return bad(absl::StrCat("block ", b.global_index, " has fixed width; use 100"));
             continue;
           }
           auto it = std::find(arch_.width_percent.begin(), arch_.width_percent.end(), v);
           if (it == arch_.width_percent.end())
-            return bad(absl::StrCat("width ", v, " of block ", b.global_index,
-                                    " is not a choice"));
-          c.width_idx[b.global_index] =
-              static_cast<uint8_t>(it - arch_.width_percent.begin());
+            return bad(absl::StrCat("width ", v, " of block ", b.global_index, " is not a choice"));
+          c.width_idx[b.global_index] = static_cast<uint8_t>(it - arch_.width_percent.begin());
         } else {
           auto it = std::find(arch_.rank_divisors.begin(), arch_.rank_divisors.end(), v);
           const int idx = static_cast<int>(it - arch_.rank_divisors.begin());
           if (it == arch_.rank_divisors.end() || idx >= b.rank_choices)
-            return bad(absl::StrCat("rank divisor ", v, " of block ", b.global_index,
-                                    " is not a choice"));
+            return bad(
+                absl::StrCat("rank divisor ", v, " of block ", b.global_index, " is not a choice"));
           c.rank_idx[b.global_index] = static_cast<uint8_t>(idx);
         }
       }
@@ -205,7 +222,8 @@ uint64_t ConfigSpace::ToId(const Config& raw) const {
       stage_count += prefix;
       if (b.index < c.depth[s]) {
         code += (static_cast<uint64_t>(c.width_idx[b.global_index]) * b.rank_choices +
-                 c.rank_idx[b.global_index]) * place;
+                 c.rank_idx[b.global_index]) *
+                place;
         place *= BlockRadix(b);
       }
       if (b.index + 1 < c.depth[s]) offset += prefix;
@@ -218,8 +236,8 @@ uint64_t ConfigSpace::ToId(const Config& raw) const {
 
 absl::StatusOr<Config> ConfigSpace::FromId(uint64_t id) const {
   if (static_cast<double>(id) >= CanonicalCount())
-    return absl::InvalidArgumentError(absl::StrCat("configuration id ", id,
-                                                   " is out of range for ", arch_.name));
+    return absl::InvalidArgumentError(
+        absl::StrCat("configuration id ", id, " is out of range for ", arch_.name));
   Config c = Full();
   c.precision = static_cast<Precision>(id % 2);
   uint64_t rest = id / 2;
@@ -257,8 +275,8 @@ absl::StatusOr<Config> ConfigSpace::FromId(uint64_t id) const {
     }
   }
   if (rest != 0)
-    return absl::InvalidArgumentError(absl::StrCat("configuration id ", id,
-                                                   " is out of range for ", arch_.name));
+    return absl::InvalidArgumentError(
+        absl::StrCat("configuration id ", id, " is out of range for ", arch_.name));
   return Canonical(c);
 }
 

@@ -123,20 +123,10 @@ void EvolverImpl::ClearCache() {
 
 int EvolverImpl::WarmUp() {
   const ConfigSpace& space = model_->space();
-  const NetSpec& net = model_->net();
-  int max_choices = 1;
-  for (const BlockSpec& b : net.blocks)
-    max_choices = std::max(max_choices, static_cast<int>(b.inner_choices.size()) * b.rank_choices);
   int built = 0;
   for (Precision p : {Precision::kF32, Precision::kInt8}) {
-    for (int k = 0; k < max_choices; ++k) {
-      Config c = space.Full(p);
-      for (const BlockSpec& b : net.blocks) {
-        const int choice = k % (static_cast<int>(b.inner_choices.size()) * b.rank_choices);
-        c.width_idx[b.global_index] = static_cast<uint8_t>(choice / b.rank_choices);
-        c.rank_idx[b.global_index] = static_cast<uint8_t>(choice % b.rank_choices);
-      }
-      if (!Evolve(c).ok()) break;  // the rest of this precision fails alike
+    for (int k = 0; k < space.CoveringCount(); ++k) {
+      if (!Evolve(space.Covering(k, p)).ok()) break;  // the rest of this precision fails alike
       ++built;
     }
   }

@@ -36,47 +36,50 @@ double PriorPredictor::Predict(const Config& config) const {
 
 namespace {
 
-// A fitted predictor that answers from the bundle's measured table where the configuration
-// was measured on the validation split (the predictor's own scale): exact for the configurations
-// that matter most (full, smallest, the trainer's samples), the regression everywhere else.
+using MeasuredTable = std::unordered_map<uint64_t, double>;  // configuration id -> accuracy
+
+// The configurations measured on the validation split (the predictor's own scale).
+MeasuredTable ValidationTable(const ConfigSpace& space,
+                              const std::vector<MeasuredConfig>& measured) {
+  MeasuredTable table;
+  for (const MeasuredConfig& m : measured) {
+    if (m.split != "val" || !std::isfinite(m.accuracy)) continue;
+    absl::StatusOr<Config> c = space.Parse(m.config);
+    if (c.ok()) table[space.ToId(*c)] = std::clamp(m.accuracy, 0.0, 1.0);
+  }
+  return table;
+}
+
+// A fitted predictor that answers from the bundle's validation measurements where it has one:
+// exact for the configurations the trainer measured, the regression everywhere else.
 class MeasuredFirst final : public AccuracyEstimator {
  public:
-  MeasuredFirst(const ConfigSpace& space, const std::vector<MeasuredConfig>& measured,
+  MeasuredFirst(const ConfigSpace& space, MeasuredTable table,
                 std::unique_ptr<AccuracyEstimator> fallback)
-      : space_(space), fallback_(std::move(fallback)) {
-    for (const MeasuredConfig& m : measured) {
-      if (m.split != "val" || !std::isfinite(m.accuracy)) continue;
-      absl::StatusOr<Config> c = space.Parse(m.config);
-      if (c.ok()) table_[space.ToId(*c)] = std::clamp(m.accuracy, 0.0, 1.0);
-    }
-  }
+      : space_(space), table_(std::move(table)), fallback_(std::move(fallback)) {}
   double Predict(const Config& config) const override {
     auto it = table_.find(space_.ToId(config));
     return it != table_.end() ? it->second : fallback_->Predict(config);
   }
   bool is_prior() const override { return fallback_->is_prior(); }
   std::string_view kind() const override { return fallback_->kind(); }
-  size_t measured() const { return table_.size(); }
 
  private:
   const ConfigSpace space_;
+  const MeasuredTable table_;
   std::unique_ptr<AccuracyEstimator> fallback_;
-  std::unordered_map<uint64_t, double> table_;
 };
 
 }  // namespace
 
 std::unique_ptr<AccuracyEstimator> MakeAccuracyEstimator(const Model& model) {
-  if (model.predictor.has_value() &&
-      AccuracyPredictor::Validate(model.space(), *model.predictor).ok()) {
-    auto ridge = std::make_unique<AccuracyPredictor>(model.space(), *model.predictor);
-    auto measured =
-        std::make_unique<MeasuredFirst>(model.space(), model.measured, std::move(ridge));
-    if (measured->measured() == 0)
-      return std::make_unique<AccuracyPredictor>(model.space(), *model.predictor);
-    return measured;
-  }
-  return std::make_unique<PriorPredictor>(model.space());
+  if (!model.predictor.has_value() ||
+      !AccuracyPredictor::Validate(model.space(), *model.predictor).ok())
+    return std::make_unique<PriorPredictor>(model.space());
+  auto ridge = std::make_unique<AccuracyPredictor>(model.space(), *model.predictor);
+  MeasuredTable table = ValidationTable(model.space(), model.measured);
+  if (table.empty()) return ridge;
+  return std::make_unique<MeasuredFirst>(model.space(), std::move(table), std::move(ridge));
 }
 
 }  // namespace adaspring::engine

@@ -79,9 +79,7 @@ absl::StatusOr<ProfileOutput> ProfileVariants(std::shared_ptr<const Model> model
   std::unique_ptr<Workspace> ws = NewWorkspace(threads);
   reps = std::max(reps, 1);
 
-  int max_choices = 1;
-  for (const BlockSpec& b : net.blocks)
-    max_choices = std::max<int>(max_choices, b.inner_choices.size() * b.rank_choices);
+  const int max_choices = space.CoveringCount();
 
   std::map<int, std::vector<double>> samples_us;  // variant -> observations
   std::map<int, int> prims_of;
@@ -95,13 +93,8 @@ absl::StatusOr<ProfileOutput> ProfileVariants(std::shared_ptr<const Model> model
 
   for (Precision p : {Precision::kF32, Precision::kInt8}) {
     for (int k = 0; k < max_choices; ++k) {
-      Config c = space.Full(p);
+      const Config c = space.Covering(k, p);
       bool useful = false;
-      for (const BlockSpec& b : net.blocks) {
-        const int choice = k % (static_cast<int>(b.inner_choices.size()) * b.rank_choices);
-        c.width_idx[b.global_index] = static_cast<uint8_t>(choice / b.rank_choices);
-        c.rank_idx[b.global_index] = static_cast<uint8_t>(choice % b.rank_choices);
-      }
       index.ForEachVariant(space, c, [&](int v) { useful = useful || wanted[v]; });
       if (!useful) continue;
       auto variant = evolver->Evolve(c);

@@ -307,6 +307,28 @@ void ListSessions(DaemonHarness& h) {
   EXPECT_GE(list.sessions(0).switches(), 1u);
 }
 
+// Sends `req` on session `s` in a loop until one of its watch events gives a reason containing
+// `reason` (true) or the watch gives up (false).
+bool LoadUntilReason(DaemonHarness& h, Watches& w, const v1::OpenSessionResponse& s,
+                     const v1::InferRequest& req, const std::string& reason) {
+  std::atomic<bool> stop{false};
+  std::thread load([&] {
+    while (!stop) {
+      v1::InferResponse r;
+      h.Infer(req, &r);
+    }
+  });
+  const bool reacted = w.WaitFor([&](Watches::Events& e) {
+    for (const auto& ev : e[s.session_id()]) {
+      if (ev.reason().find(reason) != std::string::npos) return true;
+    }
+    return false;
+  });
+  stop = true;
+  load.join();
+  return reacted;
+}
+
 // No sensor moves, but the app's measured p95 exceeds its budget (the variants run 3x slower
 // than predicted, as under contention the cost model does not see): the daemon re-evolves it
 // to a configuration that meets the budget in practice.
@@ -319,22 +341,7 @@ TEST(AdaptationTest, ObservedP95AboveBudgetTriggersReevolution) {
   ASSERT_GT(s.configuration().predicted_latency_us() * 3, 2000);  // too slow in practice
   Watches w(h.app());
   w.Add(s);
-  std::atomic<bool> stop{false};
-  std::thread load([&] {
-    while (!stop) {
-      v1::InferResponse r;
-      h.Infer(DaemonHarness::Request(s), &r);
-    }
-  });
-  const bool reacted = w.WaitFor([&](Watches::Events& e) {
-    for (const auto& ev : e[s.session_id()]) {
-      if (ev.reason().find("p95 latency") != std::string::npos) return true;
-    }
-    return false;
-  });
-  stop = true;
-  load.join();
-  ASSERT_TRUE(reacted);
+  ASSERT_TRUE(LoadUntilReason(h, w, s, DaemonHarness::Request(s), "p95 latency"));
   // The measured latency also corrected the cost model, so the daemon does not climb back to
   // the configuration that was too slow.
   const v1::SessionEvent reaction = w.events(s.session_id()).back();
@@ -351,24 +358,9 @@ TEST(AdaptationTest, ReportedEndToEndLatencyAboveBudgetTriggersReevolution) {
   const double latency_before = s.configuration().predicted_latency_us();
   Watches w(h.app());
   w.Add(s);
-  std::atomic<bool> stop{false};
-  std::thread load([&] {
-    while (!stop) {
-      v1::InferRequest req = DaemonHarness::Request(s);
-      req.set_reported_latency_us(45000);
-      v1::InferResponse r;
-      h.Infer(req, &r);
-    }
-  });
-  const bool reacted = w.WaitFor([&](Watches::Events& e) {
-    for (const auto& ev : e[s.session_id()]) {
-      if (ev.reason().find("p95 end-to-end latency") != std::string::npos) return true;
-    }
-    return false;
-  });
-  stop = true;
-  load.join();
-  ASSERT_TRUE(reacted);
+  v1::InferRequest req = DaemonHarness::Request(s);
+  req.set_reported_latency_us(45000);
+  ASSERT_TRUE(LoadUntilReason(h, w, s, req, "p95 end-to-end latency"));
   const v1::SessionEvent reaction = w.events(s.session_id()).back();
   EXPECT_LT(reaction.current().predicted_latency_us(), latency_before);
   // The daemon's own latency was inside the budget all along; the app's reports are shown.

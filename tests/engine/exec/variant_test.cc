@@ -263,10 +263,7 @@ TEST_F(VariantTest, RejectsBadBatchSizes) {
 TEST_F(VariantTest, WarmUpBuildsEveryChoiceAndKeepsNothing) {
   auto e = Evolver::Create(*model_);
   ASSERT_TRUE(e.ok()) << e.status();
-  int max_choices = 1;
-  for (const BlockSpec& b : (*model_)->net().blocks)
-    max_choices = std::max(max_choices, static_cast<int>(b.inner_choices.size()) * b.rank_choices);
-  EXPECT_EQ((*e)->WarmUp(), 2 * max_choices);
+  EXPECT_EQ((*e)->WarmUp(), 2 * space().CoveringCount());
   EXPECT_EQ((*e)->stats().cache_bytes, 0);
   const Config c = space().Smallest();
   const std::vector<float> in = RandomInput((*model_)->arch(), 1, 3);

@@ -193,17 +193,22 @@ TEST(PriorPredictorTest, IsMonotoneAndLabelled) {
   }
 }
 
-TEST(AccuracyEstimatorTest, ModelWithoutPredictorGetsThePrior) {
-  auto arch = BuiltinArch("smallres28");
-  ASSERT_TRUE(arch.ok());
-  auto model = Model::Random(*arch, 1);
-  EXPECT_TRUE(MakeAccuracyEstimator(*model)->is_prior());
+// A one-feature ridge predictor: 0.9, minus 0.01 for int8.
+PredictorParams Int8OnlyPredictor() {
   PredictorParams p;
   p.kind = "ridge";
   p.feature_names = {"int8"};
   p.coefficients = {-0.01};
   p.intercept = 0.9;
-  model->predictor = p;
+  return p;
+}
+
+TEST(AccuracyEstimatorTest, ModelWithoutPredictorGetsThePrior) {
+  auto arch = BuiltinArch("smallres28");
+  ASSERT_TRUE(arch.ok());
+  auto model = Model::Random(*arch, 1);
+  EXPECT_TRUE(MakeAccuracyEstimator(*model)->is_prior());
+  model->predictor = Int8OnlyPredictor();
   auto est = MakeAccuracyEstimator(*model);
   EXPECT_FALSE(est->is_prior());
   EXPECT_NEAR(est->Predict(model->space().Full(Precision::kInt8)), 0.89, 1e-12);
@@ -215,12 +220,7 @@ TEST(AccuracyEstimatorTest, MeasuredValidationConfigurationsAreAnsweredExactly) 
   auto arch = BuiltinArch("smallres28");
   ASSERT_TRUE(arch.ok());
   auto model = Model::Random(*arch, 1);
-  PredictorParams p;
-  p.kind = "ridge";
-  p.feature_names = {"int8"};
-  p.coefficients = {-0.01};
-  p.intercept = 0.9;
-  model->predictor = p;
+  model->predictor = Int8OnlyPredictor();
   const ConfigSpace& space = model->space();
   model->measured = {{space.ToText(space.Full()), 0.9366, "val", false},
                      {space.ToText(space.Smallest()), 0.70, "test", true}};

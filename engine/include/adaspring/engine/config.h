@@ -48,7 +48,7 @@ class ConfigSpace {
   int num_stages() const { return static_cast<int>(arch_.stages.size()); }
   int num_blocks() const { return static_cast<int>(net_.blocks.size()); }
 
-  Config Full(Precision p = Precision::kF32) const;      // every dimension at its maximum
+  Config Full(Precision p = Precision::kF32) const;       // every dimension at its maximum
   Config Smallest(Precision p = Precision::kInt8) const;  // every dimension at its minimum
   // Narrowest full-depth: every width at its minimum, depth and rank at their maximum.
   Config Narrowest(Precision p = Precision::kF32) const;
@@ -65,7 +65,7 @@ class ConfigSpace {
   std::string ToText(const Config& c) const;
   absl::StatusOr<Config> Parse(std::string_view text) const;  // accepts "full", "smallest",
                                                               // "narrowest" too
-  uint64_t ToId(const Config& c) const;  // of Canonical(c)
+  uint64_t ToId(const Config& c) const;                       // of Canonical(c)
   absl::StatusOr<Config> FromId(uint64_t id) const;
 
   // Number of distinct (canonical) configurations.
@@ -76,6 +76,11 @@ class ConfigSpace {
   Config Sample(std::mt19937_64& rng) const;
   // Canonical configurations that differ from c in exactly one choice (one step up or down).
   std::vector<Config> Neighbours(const Config& c) const;
+  // Full-depth configurations k = 0 .. CoveringCount() - 1 at precision p that together hold
+  // every block's (width, rank) choice: configuration k gives every block its
+  // (k mod choices)-th choice. Profiling and warm-up build exactly these.
+  int CoveringCount() const;
+  Config Covering(int k, Precision p) const;
 
  private:
   ArchSpec arch_;
