@@ -5,6 +5,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 preset="${1:-release}"
 "$here/packaging/install-deps.sh"
+if [ "$preset" = tsan ]; then "$here/packaging/build-tsan-abseil.sh"; fi
 cd "$here"
 # Paths under the checkout are hashed relative to it: a second clone reuses the compiler cache.
 export CCACHE_BASEDIR="$here"

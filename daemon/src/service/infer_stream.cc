@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "service/callback_order.h"
 #include "service/proto_convert.h"
 #include "session/token.h"
 
@@ -91,11 +92,19 @@ void InferStreamReactor::OnReadDone(bool ok) {
 }
 
 void InferStreamReactor::JobDone(void* tag, const absl::Status& status) {
-  absl::MutexLock lock(&mu_);
-  Slot* slot = static_cast<Slot*>(tag);
-  --in_scheduler_;
-  if (!status.ok()) SetError(slot, status);
-  QueueWriteLocked(slot);
+  grpc::Status final;
+  {
+    absl::MutexLock lock(&mu_);
+    Slot* slot = static_cast<Slot*>(tag);
+    --in_scheduler_;
+    if (!status.ok()) SetError(slot, status);
+    on_worker_ = true;
+    QueueWriteLocked(slot);
+    on_worker_ = false;
+    if (!finish_pending_) return;
+    final = final_;
+  }
+  Finish(final);  // OnDone may run (and delete this) from here on
 }
 
 void InferStreamReactor::QueueWriteLocked(Slot* s) {
@@ -144,11 +153,14 @@ void InferStreamReactor::OnWriteDone(bool ok) {
 }
 
 void InferStreamReactor::OnCancel() {
-  absl::MutexLock lock(&mu_);
-  failed_ = true;
-  reads_done_ = true;
-  final_ = grpc::Status::CANCELLED;
-  MaybeFinishLocked();
+  {
+    absl::MutexLock lock(&mu_);
+    failed_ = true;
+    reads_done_ = true;
+    final_ = grpc::Status::CANCELLED;
+    MaybeFinishLocked();
+  }
+  OnCancelReturns(this);
 }
 
 void InferStreamReactor::MaybeFinishLocked() {
@@ -158,9 +170,16 @@ void InferStreamReactor::MaybeFinishLocked() {
     return;
   }
   finished_ = true;
-  Finish(final_);
+  if (on_worker_) {
+    finish_pending_ = true;
+  } else {
+    Finish(final_);  // in a gRPC callback, which holds the call until it returns
+  }
 }
 
-void InferStreamReactor::OnDone() { delete this; }
+void InferStreamReactor::OnDone() {
+  OnDoneStarts(this);
+  delete this;
+}
 
 }  // namespace adaspring::daemon

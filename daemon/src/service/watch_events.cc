@@ -1,6 +1,7 @@
 #include "service/watch_events.h"
 
 #include "absl/strings/str_cat.h"
+#include "service/callback_order.h"
 #include "service/proto_convert.h"
 
 namespace adaspring::daemon {
@@ -49,11 +50,14 @@ void WatchEventsReactor::OnWriteDone(bool ok) {
 }
 
 void WatchEventsReactor::OnCancel() {
-  absl::MutexLock lock(&mu_);
-  closed_ = true;
-  if (!writing_) queue_.clear();
-  final_ = grpc::Status::CANCELLED;
-  NextLocked();
+  {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+    if (!writing_) queue_.clear();
+    final_ = grpc::Status::CANCELLED;
+    NextLocked();
+  }
+  OnCancelReturns(this);
 }
 
 void WatchEventsReactor::NextLocked() {
@@ -70,6 +74,7 @@ void WatchEventsReactor::NextLocked() {
 }
 
 void WatchEventsReactor::OnDone() {
+  OnDoneStarts(this);
   bus_->Unsubscribe(this);
   delete this;
 }

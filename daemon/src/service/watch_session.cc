@@ -1,5 +1,6 @@
 #include "service/watch_session.h"
 
+#include "service/callback_order.h"
 #include "service/proto_convert.h"
 
 namespace adaspring::daemon {
@@ -57,11 +58,14 @@ void WatchSessionReactor::OnWriteDone(bool ok) {
 }
 
 void WatchSessionReactor::OnCancel() {
-  absl::MutexLock lock(&mu_);
-  closed_ = true;
-  if (!writing_) queue_.clear();
-  final_ = grpc::Status::CANCELLED;
-  NextLocked();
+  {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+    if (!writing_) queue_.clear();
+    final_ = grpc::Status::CANCELLED;
+    NextLocked();
+  }
+  OnCancelReturns(this);
 }
 
 void WatchSessionReactor::NextLocked() {
@@ -78,6 +82,7 @@ void WatchSessionReactor::NextLocked() {
 }
 
 void WatchSessionReactor::OnDone() {
+  OnDoneStarts(this);
   if (session_) session_->RemoveWatcher(this);
   delete this;
 }
