@@ -1,7 +1,6 @@
 #include "service/watch_events.h"
 
 #include "absl/strings/str_cat.h"
-#include "service/callback_order.h"
 #include "service/proto_convert.h"
 
 namespace adaspring::daemon {
@@ -36,41 +35,6 @@ void WatchEventsReactor::OnShutdown() {
   absl::MutexLock lock(&mu_);
   closed_ = true;
   NextLocked();
-}
-
-void WatchEventsReactor::OnWriteDone(bool ok) {
-  absl::MutexLock lock(&mu_);
-  writing_ = false;
-  queue_.pop_front();
-  if (!ok) {
-    closed_ = true;
-    queue_.clear();
-  }
-  NextLocked();
-}
-
-void WatchEventsReactor::OnCancel() {
-  {
-    absl::MutexLock lock(&mu_);
-    closed_ = true;
-    if (!writing_) queue_.clear();
-    final_ = grpc::Status::CANCELLED;
-    NextLocked();
-  }
-  OnCancelReturns(this);
-}
-
-void WatchEventsReactor::NextLocked() {
-  if (finished_ || writing_) return;
-  if (!queue_.empty()) {
-    writing_ = true;
-    StartWrite(&queue_.front());
-    return;
-  }
-  if (closed_) {
-    finished_ = true;
-    Finish(final_);
-  }
 }
 
 void WatchEventsReactor::OnDone() {

@@ -1,6 +1,5 @@
 #include "service/watch_session.h"
 
-#include "service/callback_order.h"
 #include "service/proto_convert.h"
 
 namespace adaspring::daemon {
@@ -35,7 +34,10 @@ WatchSessionReactor::WatchSessionReactor(Daemon* daemon, const v1::WatchSessionR
 void WatchSessionReactor::OnSessionEvent(const v1::SessionEvent& event) {
   absl::MutexLock lock(&mu_);
   if (finished_) return;
-  if (queue_.size() >= kMaxQueued) queue_.pop_front();
+  if (queue_.size() >= kMaxQueued) {
+    // The oldest event not in flight goes (the one being written is popped by OnWriteDone).
+    if (auto it = OldestUnwrittenLocked(); it != queue_.end()) queue_.erase(it);
+  }
   queue_.push_back(event);
   NextLocked();
 }
@@ -44,41 +46,6 @@ void WatchSessionReactor::OnSessionClosed() {
   absl::MutexLock lock(&mu_);
   closed_ = true;
   NextLocked();
-}
-
-void WatchSessionReactor::OnWriteDone(bool ok) {
-  absl::MutexLock lock(&mu_);
-  writing_ = false;
-  queue_.pop_front();
-  if (!ok) {
-    closed_ = true;
-    queue_.clear();
-  }
-  NextLocked();
-}
-
-void WatchSessionReactor::OnCancel() {
-  {
-    absl::MutexLock lock(&mu_);
-    closed_ = true;
-    if (!writing_) queue_.clear();
-    final_ = grpc::Status::CANCELLED;
-    NextLocked();
-  }
-  OnCancelReturns(this);
-}
-
-void WatchSessionReactor::NextLocked() {
-  if (finished_ || writing_) return;
-  if (!queue_.empty()) {
-    writing_ = true;
-    StartWrite(&queue_.front());
-    return;
-  }
-  if (closed_) {
-    finished_ = true;
-    Finish(final_);
-  }
 }
 
 void WatchSessionReactor::OnDone() {
