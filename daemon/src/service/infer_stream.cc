@@ -98,10 +98,11 @@ void InferStreamReactor::JobDone(void* tag, const absl::Status& status) {
     Slot* slot = static_cast<Slot*>(tag);
     --in_scheduler_;
     if (!status.ok()) SetError(slot, status);
-    on_worker_ = true;
+    bool finish = false;
+    defer_finish_ = &finish;
     QueueWriteLocked(slot);
-    on_worker_ = false;
-    if (!finish_pending_) return;
+    defer_finish_ = nullptr;
+    if (!finish) return;
     final = final_;
   }
   Finish(final);  // OnDone may run (and delete this) from here on
@@ -170,8 +171,8 @@ void InferStreamReactor::MaybeFinishLocked() {
     return;
   }
   finished_ = true;
-  if (on_worker_) {
-    finish_pending_ = true;
+  if (defer_finish_ != nullptr) {
+    *defer_finish_ = true;
   } else {
     Finish(final_);  // in a gRPC callback, which holds the call until it returns
   }

@@ -58,12 +58,11 @@ class InferStreamReactor final
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;  // client half-closed or stream failing
   bool failed_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  // Set while a scheduler worker (JobDone) holds mu_: no gRPC callback holds a reference on
-  // the call then, so OnDone could delete this reactor as soon as Finish() is called.
-  // MaybeFinishLocked() only marks finish_pending_, and JobDone calls Finish() after
+  // Non-null while a scheduler worker (JobDone) holds mu_: no gRPC callback holds a
+  // reference on the call then, so OnDone could delete this reactor as soon as Finish() is
+  // called. MaybeFinishLocked() only sets *defer_finish_, and JobDone calls Finish() after
   // releasing mu_, as its last use of the reactor.
-  bool on_worker_ ABSL_GUARDED_BY(mu_) = false;
-  bool finish_pending_ ABSL_GUARDED_BY(mu_) = false;
+  bool* defer_finish_ ABSL_GUARDED_BY(mu_) = nullptr;
   int in_scheduler_ ABSL_GUARDED_BY(mu_) = 0;
   grpc::Status final_ ABSL_GUARDED_BY(mu_);
 };
