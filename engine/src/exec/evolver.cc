@@ -15,7 +15,10 @@ std::shared_ptr<const SvdFactors> EvolverImpl::Svd(const ConvSpec& conv, int wid
   const std::string key = absl::StrCat(conv.name, "@", width_idx);
   auto it = svd_.find(key);
   if (it != svd_.end()) return it->second;
-  auto f = ComputeSvd(FoldConv(*model_, conv, bn_row, out, in));
+  // Every factorised rank is at most the one of the smallest divisor above 1.
+  const std::vector<int>& divisors = model_->arch().rank_divisors;
+  const int keep = divisors.size() > 1 ? FactorisedRank(conv, out, in, divisors[1]) : 0;
+  auto f = ComputeSvd(FoldConv(*model_, conv, bn_row, out, in), keep);
   svd_[key] = f;
   ++stats_.svd_computed;
   return f;

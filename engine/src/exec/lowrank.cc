@@ -2,11 +2,12 @@
 
 #include <Eigen/Dense>
 #include <Eigen/SVD>
+#include <algorithm>
 #include <cmath>
 
 namespace adaspring::engine::exec {
 
-std::shared_ptr<const SvdFactors> ComputeSvd(const DenseConv& folded) {
+std::shared_ptr<const SvdFactors> ComputeSvd(const DenseConv& folded, int max_rank) {
   const int rows = folded.oc;
   const int cols = folded.ic_per_group * folded.kernel * folded.kernel;
   using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -24,7 +25,8 @@ std::shared_ptr<const SvdFactors> ComputeSvd(const DenseConv& folded) {
   f->singular.assign(s.data(), s.data() + s.size());
   const Eigen::MatrixXd& u = svd.matrixU();
   const Eigen::MatrixXd& v = svd.matrixV();
-  const int fr = f->full_rank;
+  const int fr = max_rank > 0 ? std::min(max_rank, f->full_rank) : f->full_rank;
+  f->kept = fr;
   f->p.resize(static_cast<size_t>(rows) * fr);
   f->q.resize(static_cast<size_t>(fr) * cols);
   for (int j = 0; j < fr; ++j) {
@@ -54,7 +56,7 @@ DenseConv SecondFactor(const SvdFactors& f, int rank) {
   d.weights.resize(static_cast<size_t>(f.oc) * rank);
   for (int o = 0; o < f.oc; ++o)
     for (int j = 0; j < rank; ++j)
-      d.weights[static_cast<size_t>(o) * rank + j] = f.p[static_cast<size_t>(o) * f.full_rank + j];
+      d.weights[static_cast<size_t>(o) * rank + j] = f.p[static_cast<size_t>(o) * f.kept + j];
   d.bias = f.bias;
   return d;
 }
@@ -70,7 +72,7 @@ DenseConv Truncated(const SvdFactors& f, int rank) {
     for (size_t c = 0; c < cols; ++c) {
       double acc = 0;
       for (int j = 0; j < rank; ++j)
-        acc += static_cast<double>(f.p[o * f.full_rank + j]) * f.q[j * cols + c];
+        acc += static_cast<double>(f.p[o * f.kept + j]) * f.q[j * cols + c];
       d.weights[o * cols + c] = static_cast<float>(acc);
     }
   }

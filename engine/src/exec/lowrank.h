@@ -20,16 +20,19 @@ namespace adaspring::engine::exec {
 
 struct SvdFactors {
   int oc = 0, ic = 0, kernel = 1, full_rank = 0;
-  std::vector<float> p;          // [oc, full_rank]   U S
-  std::vector<float> q;          // [full_rank, ic*k*k]  V^T
+  int kept = 0;                  // leading singular directions stored (<= full_rank)
+  std::vector<float> p;          // [oc, kept]   U S
+  std::vector<float> q;          // [kept, ic*k*k]  V^T
   std::vector<float> bias;       // [oc]
-  std::vector<double> singular;  // descending
+  std::vector<double> singular;  // all full_rank values, descending
 };
 
-// Thin SVD (Eigen BDCSVD, in double). `folded` must be a non-grouped conv.
-std::shared_ptr<const SvdFactors> ComputeSvd(const DenseConv& folded);
+// Thin SVD (Eigen BDCSVD, in double). `folded` must be a non-grouped conv. Only the first
+// `max_rank` directions are stored when 0 < max_rank < full rank: the evolver never factorises
+// above the rank of the smallest divisor > 1, and storing the rest doubled the memory.
+std::shared_ptr<const SvdFactors> ComputeSvd(const DenseConv& folded, int max_rank = 0);
 
-// The two factors at rank r (1 <= r <= full_rank).
+// The two factors at rank r (1 <= r <= kept).
 DenseConv FirstFactor(const SvdFactors& f, int rank);
 DenseConv SecondFactor(const SvdFactors& f, int rank);
 // W_r = P[:, :r] Q[:r] as one dense conv with the bias (for the reference forward pass).

@@ -54,6 +54,22 @@ TEST(LowRankTest, TruncationErrorIsTheDroppedSingularValues) {
   for (size_t j = 1; j < f->singular.size(); ++j) EXPECT_LE(f->singular[j], f->singular[j - 1]);
 }
 
+TEST(LowRankTest, KeepingFewerDirectionsGivesTheSameFactors) {
+  const DenseConv w = RandomConv(32, 16, 3, 4);
+  const auto all = ComputeSvd(w);
+  const auto kept = ComputeSvd(w, 16);
+  EXPECT_EQ(kept->full_rank, all->full_rank);
+  EXPECT_EQ(kept->kept, 16);
+  EXPECT_EQ(kept->singular, all->singular);
+  EXPECT_EQ(kept->p.size() * 2, all->p.size());
+  for (int rank : {1, 8, 16}) {
+    EXPECT_EQ(FirstFactor(*kept, rank).weights, FirstFactor(*all, rank).weights) << rank;
+    EXPECT_EQ(SecondFactor(*kept, rank).weights, SecondFactor(*all, rank).weights) << rank;
+    EXPECT_EQ(Truncated(*kept, rank).weights, Truncated(*all, rank).weights) << rank;
+  }
+  EXPECT_EQ(ComputeSvd(w, 100)->kept, 32);  // capped at the full rank
+}
+
 TEST(LowRankTest, FactorsMultiplyToTheTruncation) {
   const DenseConv w = RandomConv(16, 12, 1, 3);
   const auto f = ComputeSvd(w);
