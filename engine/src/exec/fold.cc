@@ -3,10 +3,12 @@
 #include <cmath>
 
 #include "adaspring/engine/variant.h"
+#include "exec/vector_clones.h"
 
 namespace adaspring::engine::exec {
 
-DenseConv FoldConv(const Model& model, const ConvSpec& conv, int bn_row, int out, int in) {
+ADASPRING_VECTOR_CLONES DenseConv FoldConv(const Model& model, const ConvSpec& conv, int bn_row,
+                                           int out, int in) {
   const int k2 = conv.kernel * conv.kernel;
   const int max_in = conv.depthwise ? 1 : conv.in_channels;
   const int ipg = conv.depthwise ? 1 : in;

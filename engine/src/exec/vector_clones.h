@@ -1,0 +1,13 @@
+// ADASPRING_VECTOR_CLONES: on x86-64 with GCC, compiles a function once per vector width and
+// picks the copy for the CPU at load time (Debian's baseline is SSE2; this machine has
+// AVX-512). For the weight-preparation loops of an evolution, which oneDNN does not cover.
+#ifndef ADASPRING_ENGINE_SRC_EXEC_VECTOR_CLONES_H_
+#define ADASPRING_ENGINE_SRC_EXEC_VECTOR_CLONES_H_
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define ADASPRING_VECTOR_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
+#else
+#define ADASPRING_VECTOR_CLONES
+#endif
+
+#endif  // ADASPRING_ENGINE_SRC_EXEC_VECTOR_CLONES_H_
