@@ -124,6 +124,13 @@ void ModelToManifest(const Model& model, pb::BundleManifest* out) {
     pp->set_mae_pt(p.mae_pt);
     pp->set_fitted_configs(p.fitted_configs);
     pp->set_heldout_configs(p.heldout_configs);
+    pp->set_target(p.target);
+    for (const std::string& n : p.kernel_feature_names) pp->add_kernel_feature_names(n);
+    for (double s : p.kernel_scales) pp->add_kernel_scales(s);
+    for (const std::string& c : p.support_configs) pp->add_support_configs(c);
+    for (double a : p.dual_coefficients) pp->add_dual_coefficients(a);
+    pp->set_kernel_gamma(p.kernel_gamma);
+    pp->set_kernel_lambda(p.kernel_lambda);
   }
   for (const MeasuredConfig& m : model.measured) {
     pb::MeasuredConfig* pm = out->add_measured();
@@ -180,6 +187,13 @@ absl::StatusOr<PredictorParams> PredictorFromManifest(const pb::AccuracyPredicto
   p.mae_pt = pp.mae_pt();
   p.fitted_configs = Int(pp.fitted_configs());
   p.heldout_configs = Int(pp.heldout_configs());
+  p.target = pp.target();
+  p.kernel_feature_names.assign(pp.kernel_feature_names().begin(), pp.kernel_feature_names().end());
+  p.kernel_scales.assign(pp.kernel_scales().begin(), pp.kernel_scales().end());
+  p.support_configs.assign(pp.support_configs().begin(), pp.support_configs().end());
+  p.dual_coefficients.assign(pp.dual_coefficients().begin(), pp.dual_coefficients().end());
+  p.kernel_gamma = pp.kernel_gamma();
+  p.kernel_lambda = pp.kernel_lambda();
   if (absl::Status s = AccuracyPredictor::Validate(space, p); !s.ok()) return s;
   return p;
 }

@@ -20,6 +20,10 @@ Plan MakePlan(const ConfigSpace& space) {
     const std::string p = absl::StrCat("b", blk.global_index, ".");
     const bool elastic_width = blk.inner_choices.size() > 1;
     const bool elastic_rank = blk.rank_choices > 1;
+    b.widths = static_cast<int>(std::min<size_t>(blk.inner_choices.size(), kMaxChoices));
+    b.ranks = std::min(blk.rank_choices, kMaxChoices);
+    b.width_onehot.fill(-1);
+    b.rank_onehot.fill(-1);
     if (elastic_width) b.width_feature = add(p + "width");
     if (elastic_rank) b.rank_feature = add(p + "rank");
     if (blk.index > 0) b.active_feature = add(p + "active");
@@ -42,6 +46,10 @@ Plan MakePlan(const ConfigSpace& space) {
         }
       }
     }
+    if (elastic_width)
+      for (int k = 0; k < b.widths; ++k) b.width_onehot[k] = add(absl::StrCat(p, "width=", k));
+    if (elastic_rank)
+      for (int k = 0; k < b.ranks; ++k) b.rank_onehot[k] = add(absl::StrCat(p, "rank=", k));
     for (size_t w = 0; w < blk.inner_choices.size() && w < kMaxChoices; ++w)
       b.width_fraction[w] = static_cast<double>(blk.inner_choices[w]) / blk.max_inner;
     b.rank_fraction.fill(1.0);
@@ -53,13 +61,22 @@ Plan MakePlan(const ConfigSpace& space) {
   }
   for (size_t s = 0; s < arch.stages.size(); ++s) {
     StagePlan sp;
+    sp.max_depth = arch.stages[s].num_blocks;
     sp.inv_max_depth = 1.0 / arch.stages[s].num_blocks;
-    if (arch.stages[s].num_blocks > 1) sp.depth_feature = add(absl::StrCat("s", s, ".depth"));
+    if (arch.stages[s].num_blocks > 1) {
+      sp.depth_feature = add(absl::StrCat("s", s, ".depth"));
+      sp.depth_onehot.assign(arch.stages[s].num_blocks + 1, -1);
+      for (int d = 1; d <= arch.stages[s].num_blocks; ++d)
+        sp.depth_onehot[d] = add(absl::StrCat("s", s, ".depth=", d));
+    }
     plan.stages.push_back(sp);
   }
   plan.int8_feature = add("int8");
   plan.int8_x_width_feature = add("int8_x_width");
   plan.int8_x_rank_feature = add("int8_x_rank");
+  plan.local.assign(plan.names.size(), true);
+  plan.local[plan.int8_x_width_feature] = false;
+  plan.local[plan.int8_x_rank_feature] = false;
   return plan;
 }
 

@@ -10,12 +10,150 @@
 
 namespace adaspring::engine {
 
+using predictor_internal::BlockPlan;
 using predictor_internal::ForEachFeature;
 using predictor_internal::MakePlan;
 using predictor_internal::Plan;
+using predictor_internal::StagePlan;
+
+namespace predictor_internal {
+
+// A krr predictor's kernel, factorised by what determines each feature: the Gaussian of a sum
+// of squared differences is the product of one factor per block (its state: not running, or
+// running at width choice w and rank choice r), per stage (its depth) and for the precision.
+// Each factor is tabulated against every support configuration at construction, so Predict
+// multiplies one row per block and stage, elementwise, and sums: no exp, no allocation.
+struct Kernel {
+  int n = 0;                  // support configurations
+  std::vector<double> table;  // rows of n values
+  static constexpr size_t kUnused = static_cast<size_t>(-1);
+  std::vector<size_t> block_row0;  // row of state s: block_row0[b] + s * n (kUnused: factor 1)
+  std::vector<size_t> stage_row0;  // row of depth d: stage_row0[s] + d * n
+  size_t precision_row0 = 0;       // row of precision p: precision_row0 + p * n (has the duals)
+};
+
+}  // namespace predictor_internal
+
+namespace {
+
+using predictor_internal::ForEachBlockFeature;
+using predictor_internal::ForEachStageFeature;
+using predictor_internal::Kernel;
+
+// Values of the kernel features (scale > 0) that one emitter produces: (index, value) pairs.
+template <typename Emit>
+std::vector<std::pair<int, double>> ScaledValues(const std::vector<double>& scale, Emit&& emit) {
+  std::vector<std::pair<int, double>> out;
+  emit([&](int i, double v) {
+    if (scale[i] > 0) out.emplace_back(i, v);
+  });
+  return out;
+}
+
+std::shared_ptr<const Kernel> MakeKernel(const ConfigSpace& space, const Plan& plan,
+                                         const PredictorParams& params) {
+  std::vector<double> scale(plan.names.size(), 0.0);
+  std::map<std::string, int> index;
+  for (size_t i = 0; i < plan.names.size(); ++i) index[plan.names[i]] = static_cast<int>(i);
+  const size_t nk = std::min(params.kernel_feature_names.size(), params.kernel_scales.size());
+  for (size_t j = 0; j < nk; ++j) {
+    auto it = index.find(params.kernel_feature_names[j]);
+    const double v = params.kernel_scales[j];
+    if (it != index.end() && plan.local[it->second] && std::isfinite(v) && v > 0)
+      scale[it->second] = v;
+  }
+  // Support configurations that parse, with their dual coefficients and feature vectors.
+  std::vector<double> dual;
+  std::vector<std::vector<double>> sv;
+  const size_t ns = std::min(params.support_configs.size(), params.dual_coefficients.size());
+  for (size_t k = 0; k < ns; ++k) {
+    absl::StatusOr<Config> c = space.Parse(params.support_configs[k]);
+    if (!c.ok() || !std::isfinite(params.dual_coefficients[k])) continue;
+    std::vector<double>& x = sv.emplace_back(plan.names.size(), 0.0);
+    ForEachFeature(plan, *c, [&x](int i, double v) { x[i] = v; });
+    dual.push_back(params.dual_coefficients[k]);
+  }
+  auto kernel = std::make_shared<Kernel>();
+  const int n = kernel->n = static_cast<int>(sv.size());
+  // Appends one row: factor(k) = weight(k) * exp(-sum over `values` of (scale (v - sv_k))^2).
+  auto add_row = [&](const std::vector<std::pair<int, double>>& values, const double* weight) {
+    for (int k = 0; k < n; ++k) {
+      double d = 0;
+      for (const auto& [i, v] : values) {
+        const double t = scale[i] * (v - sv[k][i]);
+        d += t * t;
+      }
+      kernel->table.push_back((weight ? weight[k] : 1.0) * std::exp(-d));
+    }
+  };
+  for (const BlockPlan& b : plan.blocks) {
+    auto emit_at = [&b](bool active, int w, int r) {
+      return [&b, active, w, r](auto&& sink) { ForEachBlockFeature(b, active, w, r, sink); };
+    };
+    if (ScaledValues(scale, emit_at(true, 0, 0)).empty()) {
+      kernel->block_row0.push_back(Kernel::kUnused);
+      continue;
+    }
+    kernel->block_row0.push_back(kernel->table.size());
+    add_row(ScaledValues(scale, emit_at(false, 0, 0)), nullptr);  // state 0: not running
+    for (int w = 0; w < b.widths; ++w)
+      for (int r = 0; r < b.ranks; ++r) add_row(ScaledValues(scale, emit_at(true, w, r)), nullptr);
+  }
+  for (const StagePlan& sp : plan.stages) {
+    kernel->stage_row0.push_back(kernel->table.size());
+    for (int d = 0; d <= sp.max_depth; ++d)
+      add_row(ScaledValues(scale, [&sp, d](auto&& sink) { ForEachStageFeature(sp, d, sink); }),
+              nullptr);
+  }
+  kernel->precision_row0 = kernel->table.size();
+  for (int p = 0; p < 2; ++p) {
+    std::vector<std::pair<int, double>> values;
+    if (scale[plan.int8_feature] > 0) values.emplace_back(plan.int8_feature, p);
+    add_row(values, dual.data());
+  }
+  return kernel;
+}
+
+// sum_k prod(rows)[k]: the kernel part of a krr prediction.
+double EvalKernel(const Kernel& kernel, const Plan& plan, const Config& c) {
+  constexpr int kChunk = 64;
+  const int n = kernel.n;
+  const double* table = kernel.table.data();
+  const int precision = c.precision == Precision::kInt8 ? 1 : 0;
+  double total = 0;
+  for (int start = 0; start < n; start += kChunk) {
+    const int m = std::min(kChunk, n - start);
+    double acc[kChunk];
+    const double* row = table + kernel.precision_row0 + static_cast<size_t>(precision) * n + start;
+    for (int j = 0; j < m; ++j) acc[j] = row[j];
+    for (size_t i = 0; i < plan.blocks.size(); ++i) {
+      if (kernel.block_row0[i] == Kernel::kUnused) continue;
+      const BlockPlan& b = plan.blocks[i];
+      const int state =
+          b.index < c.depth[b.stage] ? 1 + c.width_idx[i] * b.ranks + c.rank_idx[i] : 0;
+      row = table + kernel.block_row0[i] + static_cast<size_t>(state) * n + start;
+      for (int j = 0; j < m; ++j) acc[j] *= row[j];
+    }
+    for (size_t s = 0; s < plan.stages.size(); ++s) {
+      row = table + kernel.stage_row0[s] + static_cast<size_t>(c.depth[s]) * n + start;
+      for (int j = 0; j < m; ++j) acc[j] *= row[j];
+    }
+    double sum = 0;
+    for (int j = 0; j < m; ++j) sum += acc[j];
+    total += sum;
+  }
+  return total;
+}
+
+}  // namespace
 
 AccuracyPredictor::AccuracyPredictor(const ConfigSpace& space, PredictorParams params)
     : params_(std::move(params)), plan_(std::make_shared<const Plan>(MakePlan(space))) {
+  log_error_ = params_.target == "log_error";
+  if (params_.kind == "krr") {
+    kernel_ = MakeKernel(space, *plan_, params_);
+    return;
+  }
   // Match by name so that a predictor stays usable if the feature order ever changes.
   std::map<std::string, double> by_name;
   const size_t n = std::min(params_.feature_names.size(), params_.coefficients.size());
@@ -37,25 +175,76 @@ absl::Status AccuracyPredictor::Validate(const ConfigSpace& space, const Predict
   auto bad = [](auto&&... parts) {
     return absl::InvalidArgumentError(absl::StrCat("accuracy predictor: ", parts...));
   };
-  if (params.kind != "ridge") return bad("kind '", params.kind, "' is not 'ridge'");
+  const bool krr = params.kind == "krr";
+  if (params.kind != "ridge" && !krr)
+    return bad("kind '", params.kind, "' is not 'ridge' or 'krr'");
+  if (!params.target.empty() && params.target != "accuracy" && params.target != "log_error")
+    return bad("target '", params.target, "' is not 'accuracy' or 'log_error'");
   if (params.feature_names.size() != params.coefficients.size())
     return bad(params.feature_names.size(), " feature names but ", params.coefficients.size(),
                " coefficients");
   const Plan plan = MakePlan(space);
-  std::map<std::string, int> known;
-  for (const std::string& name : plan.names) known[name] = 0;
+  std::map<std::string, int> known;  // name -> feature index
+  for (size_t i = 0; i < plan.names.size(); ++i) known[plan.names[i]] = static_cast<int>(i);
+  std::map<std::string, int> seen;
   for (size_t i = 0; i < params.feature_names.size(); ++i) {
     const std::string& name = params.feature_names[i];
-    auto it = known.find(name);
-    if (it == known.end())
+    if (!known.count(name))
       return bad("feature '", name, "' is not a feature of architecture '", space.arch().name, "'");
-    if (++it->second > 1) return bad("feature '", name, "' appears twice");
+    if (++seen[name] > 1) return bad("feature '", name, "' appears twice");
     if (!std::isfinite(params.coefficients[i]))
       return bad("coefficient of '", name, "' is not finite");
   }
   if (!std::isfinite(params.intercept)) return bad("intercept is not finite");
   if (!std::isfinite(params.kendall_tau) || !std::isfinite(params.mae_pt))
     return bad("quality figures are not finite");
+  const bool has_kernel = !params.kernel_feature_names.empty() || !params.kernel_scales.empty() ||
+                          !params.support_configs.empty() || !params.dual_coefficients.empty();
+  if (!krr) {
+    if (has_kernel) return bad("kind 'ridge' has kernel fields (only 'krr' uses them)");
+    return absl::OkStatus();
+  }
+  if (!params.coefficients.empty())
+    return bad("kind 'krr' has ", params.coefficients.size(),
+               " linear coefficients (it has none; kernel fields only)");
+  if (params.kernel_feature_names.empty()) return bad("krr: no kernel features");
+  if (params.kernel_feature_names.size() != params.kernel_scales.size())
+    return bad("krr: ", params.kernel_feature_names.size(), " kernel feature names but ",
+               params.kernel_scales.size(), " kernel scales");
+  seen.clear();
+  for (size_t j = 0; j < params.kernel_feature_names.size(); ++j) {
+    const std::string& name = params.kernel_feature_names[j];
+    auto it = known.find(name);
+    if (it == known.end())
+      return bad("krr: kernel feature '", name, "' is not a feature of architecture '",
+                 space.arch().name, "'");
+    if (!plan.local[it->second])
+      return bad("krr: kernel feature '", name,
+                 "' depends on every block and cannot be a kernel input");
+    if (++seen[name] > 1) return bad("krr: kernel feature '", name, "' appears twice");
+    const double v = params.kernel_scales[j];
+    if (!std::isfinite(v) || v < 0)
+      return bad("krr: kernel scale of '", name, "' is ", v, ", must be finite and >= 0");
+  }
+  if (params.support_configs.empty()) return bad("krr: no support configurations");
+  if (params.support_configs.size() != params.dual_coefficients.size())
+    return bad("krr: ", params.support_configs.size(), " support configurations but ",
+               params.dual_coefficients.size(), " dual coefficients");
+  if (params.support_configs.size() > static_cast<size_t>(kMaxSupport))
+    return bad("krr: ", params.support_configs.size(), " support configurations, at most ",
+               kMaxSupport);
+  for (size_t k = 0; k < params.support_configs.size(); ++k) {
+    absl::StatusOr<Config> c = space.Parse(params.support_configs[k]);
+    if (!c.ok())
+      return bad("krr: support configuration ", k, " ('", params.support_configs[k],
+                 "'): ", c.status().message());
+    if (!std::isfinite(params.dual_coefficients[k]))
+      return bad("krr: dual coefficient ", k, " is not finite");
+  }
+  if (!std::isfinite(params.kernel_gamma) || params.kernel_gamma < 0 ||
+      !std::isfinite(params.kernel_lambda) || params.kernel_lambda < 0)
+    return bad("krr: kernel_gamma ", params.kernel_gamma, " / kernel_lambda ", params.kernel_lambda,
+               " must be finite and >= 0");
   return absl::OkStatus();
 }
 
@@ -72,9 +261,14 @@ std::vector<double> AccuracyPredictor::Features(const ConfigSpace& space, const 
 
 double AccuracyPredictor::Predict(const Config& config) const {
   double sum = params_.intercept;
-  const double* coef = coef_.data();
-  ForEachFeature(*plan_, config, [&sum, coef](int i, double v) { sum += coef[i] * v; });
-  return std::clamp(sum, 0.0, 1.0);
+  if (kernel_) {
+    sum += EvalKernel(*kernel_, *plan_, config);
+  } else {
+    const double* coef = coef_.data();
+    ForEachFeature(*plan_, config, [&sum, coef](int i, double v) { sum += coef[i] * v; });
+  }
+  const double acc = log_error_ ? 1.0 - std::exp(sum) : sum;
+  return std::clamp(acc, 0.0, 1.0);
 }
 
 }  // namespace adaspring::engine

@@ -152,9 +152,15 @@ absl::StatusOr<TrainReport> TrainerImpl::Finish() {
   const int heldout = std::min<int>(opt_.heldout_configs, static_cast<int>(measured.size()) / 2);
   std::vector<std::pair<Config, double>> fit(measured.begin() + heldout, measured.end());
   std::vector<std::pair<Config, double>> held(measured.begin(), measured.begin() + heldout);
-  // Small ridge: features are standardised; lambda ~1 keeps interactions from overfitting.
-  absl::StatusOr<PredictorParams> predictor = AccuracyPredictor::Fit(space, fit, held, 1.0);
+  // Ridge (features standardised; lambda ~1 keeps interactions from overfitting) or kernel
+  // ridge, whichever cross-validates better on the fitted part.
+  std::vector<PredictorCvScore> cv;
+  absl::StatusOr<PredictorParams> predictor =
+      AccuracyPredictor::FitSelected(space, fit, held, 1.0, &cv);
   if (!predictor.ok()) return predictor.status();
+  for (const PredictorCvScore& c : cv)
+    Log(absl::StrFormat("  predictor cv: %s lambda %g gamma %g: tau %.3f MAE %.2f pt%s", c.kind,
+                        c.lambda, c.gamma, c.kendall_tau, c.mae_pt, c.chosen ? " (chosen)" : ""));
   report.kendall_tau = predictor->kendall_tau;
   report.mae_pt = predictor->mae_pt;
   report.fitted_configs = predictor->fitted_configs;

@@ -41,7 +41,9 @@ void PrintProgress(const adaspring::engine::TrainProgress& p, bool tty) {
   std::fflush(stderr);
 }
 
-int RefitPredictor(const std::string& path) {
+// --refit-predictor [--measure N --data DIR [--val-images V] [--threads T]]: optionally
+// measure N more configurations on the bundle's validation split, then refit.
+int RefitPredictor(const std::string& path, const adaspring::engine::MeasureOptions& measure) {
   using adaspring::engine::AccuracyPredictor;
   absl::StatusOr<std::shared_ptr<const adaspring::engine::Model>> read =
       adaspring::engine::ReadBundle(path);
@@ -59,19 +61,46 @@ int RefitPredictor(const std::string& path) {
   model.activation_amax = old.activation_amax;
   model.predictor = old.predictor;
   model.measured = old.measured;
+  if (measure.count > 0) {
+    const auto t0 = std::chrono::steady_clock::now();
+    absl::StatusOr<std::vector<adaspring::engine::MeasuredConfig>> more =
+        adaspring::engine::MeasureValidationConfigs(*read, measure);
+    if (!more.ok()) {
+      std::fprintf(stderr, "adaspring-train: %s: %s\n", path.c_str(),
+                   more.status().ToString().c_str());
+      return 1;
+    }
+    // After the last validation entry, before the test-set headline entries.
+    auto at = model.measured.begin();
+    for (auto it = model.measured.begin(); it != model.measured.end(); ++it)
+      if (it->split == "val") at = it + 1;
+    model.measured.insert(at, more->begin(), more->end());
+    std::printf("measured %d more configurations on the validation split in %.0f s\n",
+                static_cast<int>(more->size()),
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::vector<adaspring::engine::PredictorCvScore> cv;
   absl::StatusOr<adaspring::engine::PredictorParams> p =
-      AccuracyPredictor::FitMeasured(model.space(), model.measured, 1.0);
+      AccuracyPredictor::FitMeasured(model.space(), model.measured, 1.0, &cv);
   if (!p.ok()) {
     std::fprintf(stderr, "adaspring-train: %s: %s\n", path.c_str(), p.status().ToString().c_str());
     return 1;
   }
+  std::printf("5-fold cross-validation on the fitted part:\n");
+  for (const auto& c : cv)
+    std::printf("  %-5s lambda %-6g gamma %-4g tau %.3f  MAE %.2f pt%s\n", c.kind.c_str(), c.lambda,
+                c.gamma, c.kendall_tau, c.mae_pt, c.chosen ? "  (chosen)" : "");
   if (model.predictor) {
-    std::printf("before: tau %.3f, MAE %.2f pt (%d features)\n", model.predictor->kendall_tau,
-                model.predictor->mae_pt, static_cast<int>(model.predictor->feature_names.size()));
+    std::printf("before: %s, tau %.3f, MAE %.2f pt (%d features)\n", model.predictor->kind.c_str(),
+                model.predictor->kendall_tau, model.predictor->mae_pt,
+                static_cast<int>(model.predictor->feature_names.size()));
   }
-  std::printf("after:  tau %.3f, MAE %.2f pt (%d features; %d fitted, %d held out)\n",
-              p->kendall_tau, p->mae_pt, static_cast<int>(p->feature_names.size()),
-              p->fitted_configs, p->heldout_configs);
+  std::printf(
+      "after:  %s, tau %.3f, MAE %.2f pt (%d features, %d kernel features, %d support; "
+      "%d fitted, %d held out)\n",
+      p->kind.c_str(), p->kendall_tau, p->mae_pt, static_cast<int>(p->feature_names.size()),
+      static_cast<int>(p->kernel_feature_names.size()), static_cast<int>(p->support_configs.size()),
+      p->fitted_configs, p->heldout_configs);
   model.predictor = *p;
   if (absl::Status s = adaspring::engine::WriteBundle(model, path); !s.ok()) {
     std::fprintf(stderr, "adaspring-train: %s\n", s.ToString().c_str());
@@ -125,9 +154,27 @@ int main(int argc, char** argv) {
   app.add_flag("--refit-predictor", refit,
                "no training: refit the accuracy predictor of the bundle --out from its measured "
                "table (current feature set) and rewrite it in place");
+  int measure_more = 0;
+  app.add_option("--measure", measure_more,
+                 "with --refit-predictor: first measure this many more random configurations on "
+                 "the bundle's validation split (needs --data; --val-images and the bundle's seed "
+                 "must match its training run; --threads 0 means 1 here)")
+      ->capture_default_str();
   app.add_flag("--train-only", train_only, "stop after training (no bundle)");
   CLI11_PARSE(app, argc, argv);
-  if (refit) return RefitPredictor(o.out_path);
+  if (refit) {
+    adaspring::engine::MeasureOptions m;
+    m.data_dir = o.data_dir;
+    m.val_images = o.val_images;
+    m.count = measure_more;
+    m.threads = o.threads > 0 ? o.threads : 1;
+    m.on_log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+    if (measure_more > 0 && data->count() == 0) {
+      std::fprintf(stderr, "adaspring-train: --measure needs --data\n");
+      return 2;
+    }
+    return RefitPredictor(o.out_path, m);
+  }
   if (data->count() == 0) {
     std::fprintf(stderr, "adaspring-train: --data is required (or use --refit-predictor)\n");
     return 2;

@@ -274,6 +274,13 @@ TEST_F(BundleDamageTest, CalibrationPredictorAndMeasuredTable) {
       "accuracy predictor: feature 'b42.width' is not a feature of architecture");
   ExpectRejected(Edit([](pb::BundleManifest& m) { m.mutable_predictor()->add_coefficients(1); }),
                  "accuracy predictor: 3 feature names but 4 coefficients");
+  ExpectRejected(Edit([](pb::BundleManifest& m) { m.mutable_predictor()->set_kind("krr"); }),
+                 "accuracy predictor: kind 'krr' has 3 linear coefficients");
+  ExpectRejected(
+      Edit([](pb::BundleManifest& m) { m.mutable_predictor()->add_support_configs("d=1 w=1"); }),
+      "accuracy predictor: kind 'ridge' has kernel fields");
+  ExpectRejected(Edit([](pb::BundleManifest& m) { m.mutable_predictor()->set_target("probit"); }),
+                 "accuracy predictor: target 'probit' is not 'accuracy' or 'log_error'");
   ExpectRejected(
       Edit([](pb::BundleManifest& m) { m.mutable_measured(1)->set_config("d=9.9 w=1 r=1 p=f32"); }),
       "measured[1]: configuration 'd=9.9 w=1 r=1 p=f32'");

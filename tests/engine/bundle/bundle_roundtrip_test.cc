@@ -1,7 +1,9 @@
 // Write -> read round trips: bit-exact tensors and every piece of metadata.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
+#include <random>
 
 #include "adaspring/engine/bundle.h"
 #include "adaspring/engine/predictor.h"
@@ -53,6 +55,13 @@ void ExpectSameModel(const Model& a, const Model& b) {
     EXPECT_EQ(pa.mae_pt, pb.mae_pt);
     EXPECT_EQ(pa.fitted_configs, pb.fitted_configs);
     EXPECT_EQ(pa.heldout_configs, pb.heldout_configs);
+    EXPECT_EQ(pa.target, pb.target);
+    EXPECT_EQ(pa.kernel_feature_names, pb.kernel_feature_names);
+    EXPECT_EQ(pa.kernel_scales, pb.kernel_scales);  // bit-exact
+    EXPECT_EQ(pa.support_configs, pb.support_configs);
+    EXPECT_EQ(pa.dual_coefficients, pb.dual_coefficients);  // bit-exact
+    EXPECT_EQ(pa.kernel_gamma, pb.kernel_gamma);
+    EXPECT_EQ(pa.kernel_lambda, pb.kernel_lambda);
   }
   ASSERT_EQ(a.measured.size(), b.measured.size());
   for (size_t i = 0; i < a.measured.size(); ++i) {
@@ -149,6 +158,36 @@ TEST(BundleRoundTripTest, FittedPredictorSurvivesAndPredictsTheSame) {
   ExpectSameModel(*model, **read);
   const AccuracyPredictor before(space, *params), after((*read)->space(), *(*read)->predictor);
   for (const auto& [c, acc] : heldout) EXPECT_EQ(before.Predict(c), after.Predict(c));
+}
+
+TEST(BundleRoundTripTest, KernelPredictorSurvivesAndPredictsBitExactly) {
+  auto model = FullModel(TinyArch(), 4);
+  const ConfigSpace& space = model->space();
+  std::mt19937_64 rng(6);
+  std::vector<std::pair<Config, double>> fitted, heldout;
+  for (int i = 0; i < 80; ++i) {
+    Config c = space.Sample(rng);
+    const std::vector<double> x = AccuracyPredictor::Features(space, c);
+    double acc = 0.9 - 0.2 * std::exp(-3 * x[0]) + 0.001 * (i % 7);
+    (i < 60 ? fitted : heldout).push_back({c, acc});
+  }
+  auto params = AccuracyPredictor::FitKrr(space, fitted, heldout, 0.3, 0.01);
+  ASSERT_TRUE(params.ok()) << params.status();
+  ASSERT_EQ(params->kind, "krr");
+  model->predictor = *params;
+  auto bytes = SerializeBundle(*model);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  auto read = ParseBundle(*bytes, "k.asb");
+  ASSERT_TRUE(read.ok()) << read.status();
+  ExpectSameModel(*model, **read);
+  const AccuracyPredictor before(space, *params), after((*read)->space(), *(*read)->predictor);
+  EXPECT_EQ(after.kind(), "krr");
+  std::mt19937_64 probe(9);
+  for (int i = 0; i < 200; ++i) {
+    const Config c = space.Sample(probe);
+    EXPECT_EQ(before.Predict(c), after.Predict(c)) << space.ToText(c);
+  }
+  EXPECT_EQ(MakeAccuracyEstimator(**read)->kind(), "krr");
 }
 
 TEST(BundleRoundTripTest, ModelOutlivesNothingButItself) {

@@ -163,6 +163,192 @@ TEST(AccuracyPredictorTest, ValidateNamesTheProblem) {
   EXPECT_NEAR(predictor.Predict(space.Full()), 0.6, 1e-12);
 }
 
+// A non-linear ground truth on smallres28: accuracy falls with the product of per-stage
+// capacities and collapses when the first block runs at its narrowest width and lowest rank
+// together (an interaction no single feature or pairwise product of the ridge captures well).
+double NonLinearTruth(const ConfigSpace& space, const Config& c) {
+  double capacity = 1;
+  for (int s = 0; s < space.num_stages(); ++s) {
+    double stage = 0;
+    int blocks = 0;
+    for (const BlockSpec& b : space.net().blocks) {
+      if (b.stage != s) continue;
+      ++blocks;
+      if (!space.BlockActive(c, b.global_index)) continue;
+      stage += (1.0 + c.width_idx[b.global_index]) / b.inner_choices.size() /
+               (1.0 + c.rank_idx[b.global_index]);
+    }
+    capacity *= stage / blocks;
+  }
+  double acc = 0.93 - 0.12 * std::exp(-6.0 * std::cbrt(capacity));
+  if (c.width_idx[0] == 0 && c.rank_idx[0] + 1 == space.net().blocks[0].rank_choices) acc -= 0.05;
+  if (c.precision == Precision::kInt8) acc -= 0.003;
+  return acc;
+}
+
+std::vector<std::pair<Config, double>> NonLinearSamples(const ConfigSpace& space, int n,
+                                                        uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> noise(0.0, 0.001);
+  std::vector<std::pair<Config, double>> out;
+  for (int i = 0; i < n; ++i) {
+    const Config c = space.Canonical(space.Sample(rng));
+    out.push_back({c, std::clamp(NonLinearTruth(space, c) + noise(rng), 0.0, 1.0)});
+  }
+  return out;
+}
+
+TEST(KrrPredictorTest, FitsANonLinearFunctionBetterThanRidge) {
+  const ConfigSpace space = Space("smallres28");
+  const auto fitted = NonLinearSamples(space, 400, 11), heldout = NonLinearSamples(space, 200, 12);
+  auto ridge = AccuracyPredictor::Fit(space, fitted, heldout, 1.0);
+  auto krr = AccuracyPredictor::FitKrr(space, fitted, heldout, 0.3, 0.01);
+  ASSERT_TRUE(ridge.ok()) << ridge.status();
+  ASSERT_TRUE(krr.ok()) << krr.status();
+  EXPECT_EQ(krr->kind, "krr");
+  EXPECT_EQ(krr->target, "log_error");
+  EXPECT_TRUE(krr->feature_names.empty());
+  EXPECT_EQ(krr->support_configs.size(), fitted.size());
+  EXPECT_EQ(krr->fitted_configs, 400);
+  EXPECT_EQ(krr->heldout_configs, 200);
+  ASSERT_TRUE(AccuracyPredictor::Validate(space, *krr).ok())
+      << AccuracyPredictor::Validate(space, *krr);
+  EXPECT_LT(krr->mae_pt, 0.8 * ridge->mae_pt) << "ridge " << ridge->mae_pt;
+  EXPECT_GT(krr->kendall_tau, ridge->kendall_tau + 0.03) << "ridge " << ridge->kendall_tau;
+
+  // Cross-validation on the fitted part picks the kernel model and reports every candidate.
+  std::vector<PredictorCvScore> scores;
+  auto selected = AccuracyPredictor::FitSelected(space, fitted, heldout, 1.0, &scores);
+  ASSERT_TRUE(selected.ok()) << selected.status();
+  EXPECT_EQ(selected->kind, "krr");
+  ASSERT_GE(scores.size(), 2u);
+  EXPECT_EQ(scores[0].kind, "ridge");
+  int chosen = 0;
+  for (const PredictorCvScore& s : scores) {
+    chosen += s.chosen;
+    if (s.chosen) {
+      EXPECT_EQ(s.gamma, selected->kernel_gamma);
+      EXPECT_EQ(s.lambda, selected->kernel_lambda);
+      EXPECT_LT(s.mae_pt, scores[0].mae_pt);
+    }
+  }
+  EXPECT_EQ(chosen, 1);
+}
+
+// Predict works from per-block tables; it must equal the kernel formula of the header
+// evaluated directly on the feature vectors.
+TEST(KrrPredictorTest, PredictEqualsTheKernelFormula) {
+  const ConfigSpace space = Space("smallres28");
+  const auto fitted = NonLinearSamples(space, 60, 21), heldout = NonLinearSamples(space, 40, 22);
+  auto p = AccuracyPredictor::FitKrr(space, fitted, heldout, 0.5, 0.03);
+  ASSERT_TRUE(p.ok()) << p.status();
+  const std::vector<std::string> names = AccuracyPredictor::FeatureNames(space);
+  std::vector<int> index;
+  for (const std::string& n : p->kernel_feature_names)
+    index.push_back(static_cast<int>(std::find(names.begin(), names.end(), n) - names.begin()));
+  const AccuracyPredictor predictor(space, *p);
+  EXPECT_EQ(predictor.kind(), "krr");
+  const AccuracyPredictor copy = predictor;
+  for (const auto& [c, acc] : heldout) {
+    const std::vector<double> x = AccuracyPredictor::Features(space, c);
+    double f = p->intercept;
+    for (size_t k = 0; k < p->support_configs.size(); ++k) {
+      const std::vector<double> s =
+          AccuracyPredictor::Features(space, *space.Parse(p->support_configs[k]));
+      double d = 0;
+      for (size_t j = 0; j < index.size(); ++j) {
+        const double t = p->kernel_scales[j] * (x[index[j]] - s[index[j]]);
+        d += t * t;
+      }
+      f += p->dual_coefficients[k] * std::exp(-d);
+    }
+    EXPECT_NEAR(predictor.Predict(c), 1.0 - std::exp(f), 1e-12) << space.ToText(c);
+    EXPECT_EQ(copy.Predict(c), predictor.Predict(c));
+  }
+}
+
+TEST(KrrPredictorTest, FitRejectsBadHyperparameters) {
+  const ConfigSpace space = Space("smallres28");
+  const auto s = NonLinearSamples(space, 10, 1);
+  for (auto [g, l] : {std::pair{0.0, 0.1}, {0.3, 0.0}, {-1.0, 0.1}, {0.3, double(NAN)}}) {
+    auto r = AccuracyPredictor::FitKrr(space, s, s, g, l);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << g << " " << l;
+  }
+}
+
+TEST(KrrPredictorTest, ValidateNamesTheProblem) {
+  const ConfigSpace space = Space("smallres28");
+  PredictorParams p;
+  p.kind = "krr";
+  p.target = "log_error";
+  p.intercept = -2.3;
+  p.kernel_feature_names = {"b0.width", "int8"};
+  p.kernel_scales = {0.5, 0.2};
+  p.support_configs = {space.ToText(space.Full()), space.ToText(space.Smallest())};
+  p.dual_coefficients = {0.1, -0.2};
+  p.kernel_gamma = 0.3;
+  p.kernel_lambda = 0.01;
+  ASSERT_TRUE(AccuracyPredictor::Validate(space, p).ok()) << AccuracyPredictor::Validate(space, p);
+  auto expect_bad = [&](PredictorParams q, const std::string& message) {
+    const absl::Status st = AccuracyPredictor::Validate(space, q);
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << message;
+    EXPECT_NE(st.message().find(message), std::string::npos) << st.message();
+  };
+  PredictorParams q = p;
+  q.target = "logit";
+  expect_bad(q, "target 'logit' is not 'accuracy' or 'log_error'");
+  q = p;
+  q.kernel_scales.pop_back();
+  expect_bad(q, "krr: 2 kernel feature names but 1 kernel scales");
+  q = p;
+  q.kernel_feature_names[0] = "b9.width";
+  expect_bad(q, "krr: kernel feature 'b9.width' is not a feature of architecture 'smallres28'");
+  q = p;
+  q.kernel_feature_names[0] = "int8_x_width";
+  expect_bad(q, "krr: kernel feature 'int8_x_width' depends on every block");
+  q = p;
+  q.kernel_feature_names[0] = "int8";
+  expect_bad(q, "krr: kernel feature 'int8' appears twice");
+  q = p;
+  q.kernel_scales[1] = -1;
+  expect_bad(q, "krr: kernel scale of 'int8' is -1, must be finite and >= 0");
+  q = p;
+  q.kernel_feature_names.clear();
+  q.kernel_scales.clear();
+  expect_bad(q, "krr: no kernel features");
+  q = p;
+  q.support_configs.clear();
+  q.dual_coefficients.clear();
+  expect_bad(q, "krr: no support configurations");
+  q = p;
+  q.dual_coefficients.push_back(0.3);
+  expect_bad(q, "krr: 2 support configurations but 3 dual coefficients");
+  q = p;
+  q.support_configs[1] = "d=7 w=1 r=1 p=f32";
+  expect_bad(q, "krr: support configuration 1 ('d=7 w=1 r=1 p=f32'): ");
+  q = p;
+  q.dual_coefficients[0] = INFINITY;
+  expect_bad(q, "krr: dual coefficient 0 is not finite");
+  q = p;
+  q.feature_names = {"int8"};
+  q.coefficients = {0.1};
+  expect_bad(q, "kind 'krr' has 1 linear coefficients");
+  q = p;
+  q.kernel_lambda = NAN;
+  expect_bad(q, "krr: kernel_gamma 0.3 / kernel_lambda nan must be finite and >= 0");
+  q = p;
+  q.support_configs.assign(AccuracyPredictor::kMaxSupport + 1, p.support_configs[0]);
+  q.dual_coefficients.assign(AccuracyPredictor::kMaxSupport + 1, 0.0);
+  expect_bad(q, "krr: 8193 support configurations, at most 8192");
+  // Kernel fields on a ridge predictor are an error, not silently ignored.
+  q = p;
+  q.kind = "ridge";
+  expect_bad(q, "kind 'ridge' has kernel fields");
+  q = p;
+  q.kind = "mlp";
+  expect_bad(q, "kind 'mlp' is not 'ridge' or 'krr'");
+}
+
 TEST(PriorPredictorTest, IsMonotoneAndLabelled) {
   for (const char* name : {"smallres28", "mobilenetv2"}) {
     const ConfigSpace space = Space(name);

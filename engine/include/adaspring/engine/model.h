@@ -52,19 +52,31 @@ class TensorStore {
   std::shared_ptr<const void> keep_alive_;
 };
 
+// The accuracy predictor's parameters (meaning: adaspring/engine/predictor.h).
 struct PredictorParams {
-  std::string kind;  // "ridge"
-  std::vector<std::string> feature_names;
+  std::string kind;                        // "ridge" | "krr"
+  std::vector<std::string> feature_names;  // ridge: linear coefficients by feature name
   std::vector<double> coefficients;
   double intercept = 0;
   double kendall_tau = 0, mae_pt = 0;
   int fitted_configs = 0, heldout_configs = 0;
+  // What intercept + the model's terms give: "" (= "accuracy") or "log_error", log(1 - acc).
+  std::string target;
+  // krr: Gaussian kernel exp(-sum_j (kernel_scales[j] * (x_j - s_j))^2) over the features named
+  // in kernel_feature_names, between a configuration and each support configuration
+  // (canonical text), weighted by dual_coefficients.
+  std::vector<std::string> kernel_feature_names;
+  std::vector<double> kernel_scales;
+  std::vector<std::string> support_configs;
+  std::vector<double> dual_coefficients;
+  // krr: the hyperparameters the fit chose (informational: gamma is folded into the scales).
+  double kernel_gamma = 0, kernel_lambda = 0;
 };
 
 struct MeasuredConfig {
   std::string config;  // canonical text
   double accuracy = 0;
-  std::string split;   // "val" | "test"
+  std::string split;  // "val" | "test"
   bool heldout = false;
 };
 

@@ -1,8 +1,11 @@
 // Accuracy of a configuration without running it (DESIGN §3.5, "Accuracy").
 //
-// AccuracyPredictor is the bundle's fitted predictor: ridge regression over per-dimension
-// choice features and a few interactions, fitted by adaspring-train on measured accuracies of
-// sampled configurations. Its quality (Kendall tau, MAE) is measured on held-out
+// AccuracyPredictor is the bundle's fitted predictor, one of two kinds:
+//   "ridge": ridge regression over per-dimension choice features and a few interactions;
+//   "krr":   kernel ridge regression with a Gaussian (RBF) kernel over the standardised
+//            "local" features (all but int8_x_width / int8_x_rank), fitted on log(1 - accuracy);
+// both fitted by adaspring-train on measured accuracies of sampled configurations (FitMeasured
+// chooses the kind by cross-validation). Its quality (Kendall tau, MAE) is measured on held-out
 // configurations and stored with it, never assumed.
 //
 // PriorPredictor is for models that carry no fitted predictor (random built-in architectures
@@ -20,7 +23,10 @@
 //                  (absolute channels), 0 when none is reduced or the block does not run:
 //                  a factorisation to very few channels costs accuracy far beyond linear
 //                  (only factorisable blocks; bundles fitted before it simply lack it)
+//   "b<b>.width=<k>", "b<b>.rank=<k>"  one-hot: 1 when the block runs at width (rank) choice
+//                  index k (only elastic dimensions; bundles fitted before them lack them)
 //   "s<s>.depth"   depth / max depth (only stages with more than one block)
+//   "s<s>.depth=<d>"  one-hot: 1 when the stage runs d blocks (same stages)
 //   "int8"         1 for int8 precision
 //   "int8_x_width" int8 x the mean over all blocks of the block's width fraction (inner /
 //                  max inner, 0 when it does not run; 1 for the full network)
@@ -28,7 +34,8 @@
 //
 // Thread safety: both predictors are immutable after construction; Predict is const,
 // allocation-free and safe to call concurrently (it runs inside search loops: well under a
-// microsecond for the built-in architectures).
+// microsecond for ridge; a krr with n support configurations multiplies one precomputed row
+// per block and stage over n entries, a few microseconds for n ~ 1000).
 #ifndef ADASPRING_ENGINE_PREDICTOR_H_
 #define ADASPRING_ENGINE_PREDICTOR_H_
 
@@ -51,12 +58,22 @@ class AccuracyEstimator {
   // for the space the estimator was built for (ConfigSpace::Validate is OK); not re-checked.
   virtual double Predict(const Config& config) const = 0;
   virtual bool is_prior() const = 0;
-  virtual std::string_view kind() const = 0;  // "ridge" | "prior"
+  virtual std::string_view kind() const = 0;  // "ridge" | "krr" | "prior"
 };
 
 namespace predictor_internal {
-struct Plan;  // per-block feature indices and lookup tables (predictor/features.h)
-}
+struct Plan;    // per-block feature indices and lookup tables (predictor/features.h)
+struct Kernel;  // a krr predictor's per-block kernel tables (predictor/predictor.cc)
+}  // namespace predictor_internal
+
+// Cross-validated quality of one candidate predictor (AccuracyPredictor::FitSelected).
+struct PredictorCvScore {
+  std::string kind;                    // "ridge" | "krr"
+  double lambda = 0;                   // ridge_lambda, or the krr regularisation
+  double gamma = 0;                    // krr kernel width (0 for ridge)
+  double kendall_tau = 0, mae_pt = 0;  // pooled out-of-fold predictions
+  bool chosen = false;
+};
 
 class AccuracyPredictor final : public AccuracyEstimator {
  public:
@@ -71,9 +88,14 @@ class AccuracyPredictor final : public AccuracyEstimator {
   AccuracyPredictor(AccuracyPredictor&&) noexcept;
   AccuracyPredictor& operator=(AccuracyPredictor&&) noexcept;
 
-  // INVALID_ARGUMENT naming the problem: kind is not "ridge", names and coefficients differ
-  // in count, a name repeats or is not a feature of `space`, a value is not finite.
+  // INVALID_ARGUMENT naming the problem: kind is not "ridge" or "krr", target is not "",
+  // "accuracy" or "log_error", names and values differ in count, a name repeats or is not a
+  // feature of `space`, a value is not finite; for "ridge" any kernel field is set; for "krr"
+  // linear coefficients are present, there is no kernel feature or support configuration, a
+  // kernel feature is not local (int8_x_width, int8_x_rank), a scale is negative, a support
+  // configuration does not parse or there are more than kMaxSupport.
   static absl::Status Validate(const ConfigSpace& space, const PredictorParams& params);
+  static constexpr int kMaxSupport = 8192;
 
   // The feature names of `space`, in the order Fit stores them.
   static std::vector<std::string> FeatureNames(const ConfigSpace& space);
@@ -82,7 +104,7 @@ class AccuracyPredictor final : public AccuracyEstimator {
 
   double Predict(const Config& config) const override;
   bool is_prior() const override { return false; }
-  std::string_view kind() const override { return "ridge"; }
+  std::string_view kind() const override { return kernel_ ? "krr" : "ridge"; }
   const PredictorParams& params() const { return params_; }
 
   // Ridge regression in closed form: features are standardised on the fitted set, the
@@ -97,13 +119,32 @@ class AccuracyPredictor final : public AccuracyEstimator {
                                              const std::vector<std::pair<Config, double>>& heldout,
                                              double ridge_lambda);
 
-  // Fit() on a bundle's measured table: validation-split entries, those marked held out for
-  // the quality figures and the rest for fitting (what adaspring-train --refit-predictor
-  // does to give an existing bundle the current feature set without retraining).
-  // INVALID_ARGUMENT as Fit, or when an entry's configuration does not parse.
-  static absl::StatusOr<PredictorParams> FitMeasured(const ConfigSpace& space,
-                                                     const std::vector<MeasuredConfig>& measured,
-                                                     double ridge_lambda);
+  // Kernel ridge regression ("krr") of t = log(1 - accuracy) (1 - accuracy floored at 1e-4):
+  // the local features are standardised on the fitted set; with gamma' = gamma / (number of
+  // kernel features), K_ij = exp(-gamma' |z_i - z_j|^2), (K + lambda I) alpha = t - mean(t)
+  // is solved by Cholesky; every fitted configuration is a support configuration. Quality on
+  // `heldout` as Fit. INVALID_ARGUMENT as Fit, or when gamma or lambda is not > 0.
+  static absl::StatusOr<PredictorParams> FitKrr(
+      const ConfigSpace& space, const std::vector<std::pair<Config, double>>& fitted,
+      const std::vector<std::pair<Config, double>>& heldout, double gamma, double lambda);
+
+  // The kind and hyperparameters chosen by 5-fold cross-validation on `fitted` (lowest
+  // out-of-fold MAE among ridge with `ridge_lambda` and krr over a small gamma x lambda grid;
+  // deterministic folds), refitted on all of `fitted`; quality on `heldout` as Fit. With
+  // `scores`, every candidate's cross-validated figures. Errors as Fit; with fewer than 10 or
+  // more than kMaxSupport fitted entries it is Fit (ridge, no cross-validation).
+  static absl::StatusOr<PredictorParams> FitSelected(
+      const ConfigSpace& space, const std::vector<std::pair<Config, double>>& fitted,
+      const std::vector<std::pair<Config, double>>& heldout, double ridge_lambda,
+      std::vector<PredictorCvScore>* scores = nullptr);
+
+  // FitSelected() on a bundle's measured table: validation-split entries, those marked held
+  // out for the quality figures and the rest for fitting (what adaspring-train
+  // --refit-predictor does to give an existing bundle the current predictor without
+  // retraining). INVALID_ARGUMENT as Fit, or when an entry's configuration does not parse.
+  static absl::StatusOr<PredictorParams> FitMeasured(
+      const ConfigSpace& space, const std::vector<MeasuredConfig>& measured, double ridge_lambda,
+      std::vector<PredictorCvScore>* scores = nullptr);
 
   // Kendall's tau-b (ties handled) between two equally long sequences; O(n^2). NaN when it is
   // undefined: different lengths, fewer than 2 elements, or one sequence constant.
@@ -111,8 +152,10 @@ class AccuracyPredictor final : public AccuracyEstimator {
 
  private:
   PredictorParams params_;
+  bool log_error_ = false;
   std::shared_ptr<const predictor_internal::Plan> plan_;
-  std::vector<double> coef_;  // indexed by the plan's feature index
+  std::vector<double> coef_;  // ridge, indexed by the plan's feature index
+  std::shared_ptr<const predictor_internal::Kernel> kernel_;  // krr
 };
 
 // A monotone prior, labelled as such (not a measurement): with the mean over all blocks of

@@ -101,6 +101,28 @@ class Trainer {
   virtual absl::Status SaveCheckpoint(const std::string& path) const = 0;
 };
 
+// More measured configurations for an existing bundle's accuracy predictor, on the same
+// validation split its trainer used: the split is derived again from `data_dir`'s training
+// images, the bundle's provenance seed and `val_images` (the trainer's --val-images), never
+// from the test set. Before measuring anything new, the first `verify` validation entries of
+// the bundle's table are measured again and must reproduce (within `verify_tolerance_images`
+// images, for thread-count-dependent float summation); otherwise FAILED_PRECONDITION, because
+// the split (or the weights) differ from the ones the table was measured with.
+// New configurations are sampled uniformly (canonical, not already in the table) from a stream
+// derived from (seed, number of validation entries already in the table), so that repeated
+// calls add different ones; they are returned with split "val" and heldout false.
+struct MeasureOptions {
+  std::string data_dir;
+  int val_images = 5000;
+  int count = 0;
+  int threads = 1;  // OpenMP threads and Evolver threads
+  int verify = 4;
+  int verify_tolerance_images = 1;
+  std::function<void(const std::string&)> on_log;
+};
+absl::StatusOr<std::vector<MeasuredConfig>> MeasureValidationConfigs(
+    std::shared_ptr<const Model> model, const MeasureOptions& options);
+
 }  // namespace adaspring::engine
 
 #endif  // ADASPRING_ENGINE_TRAIN_H_

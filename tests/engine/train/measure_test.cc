@@ -1,0 +1,71 @@
+// MeasureValidationConfigs on the shipped bundle and real Fashion-MNIST (skipped without it):
+// the validation split is derived again and reproduces the bundle's measured table exactly; a
+// different split is refused before anything new is measured.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+
+#include "adaspring/engine/bundle.h"
+#include "adaspring/engine/train.h"
+
+namespace adaspring::engine {
+namespace {
+
+constexpr char kData[] = "/usr/share/datasets/fashion-mnist";
+const std::string kBundle = std::string(ADASPRING_SOURCE_DIR) + "/models/smallres28.asb";
+
+class MeasureTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(std::string(kData) + "/train-images-idx3-ubyte.gz"))
+      GTEST_SKIP() << "Fashion-MNIST not installed (apt install dataset-fashion-mnist)";
+    auto model = ReadBundle(kBundle);
+    ASSERT_TRUE(model.ok()) << model.status();
+    model_ = *model;
+  }
+  MeasureOptions Options() const {
+    MeasureOptions o;
+    o.data_dir = kData;
+    o.val_images = 5000;  // the shipped bundle's training run
+    o.threads = 1;
+    return o;
+  }
+  std::shared_ptr<const Model> model_;
+};
+
+TEST_F(MeasureTest, ReproducesTheTableAndAddsNewValidationConfigurations) {
+  MeasureOptions o = Options();
+  o.count = 2;
+  o.verify = 2;
+  o.verify_tolerance_images = 0;  // one thread, as the table was measured: exact
+  auto more = MeasureValidationConfigs(model_, o);
+  ASSERT_TRUE(more.ok()) << more.status();
+  ASSERT_EQ(more->size(), 2u);
+  std::set<std::string> table;
+  for (const MeasuredConfig& m : model_->measured) table.insert(m.config);
+  for (const MeasuredConfig& m : *more) {
+    EXPECT_EQ(m.split, "val");
+    EXPECT_FALSE(m.heldout);
+    EXPECT_GT(m.accuracy, 0.5);
+    EXPECT_LE(m.accuracy, 1.0);
+    EXPECT_FALSE(table.count(m.config)) << m.config << " is already in the table";
+    EXPECT_TRUE(model_->space().Parse(m.config).ok());
+  }
+}
+
+TEST_F(MeasureTest, AnotherSplitIsRefused) {
+  MeasureOptions o = Options();
+  o.val_images = 4000;
+  o.count = 1;
+  o.verify = 1;
+  auto more = MeasureValidationConfigs(model_, o);
+  EXPECT_EQ(more.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(more.status().message().find("does not reproduce"), std::string::npos) << more.status();
+  o.val_images = 0;
+  EXPECT_EQ(MeasureValidationConfigs(model_, o).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace adaspring::engine
