@@ -389,6 +389,9 @@ class Env:
                                   % first_line(open(log_path).read()))
             grpc = self.pb.grpc
             with grpc.insecure_channel("unix:" + admin_sock) as ch:
+                # The socket file appears at bind(), before gRPC listens on it: a call made
+                # in between is refused (seen under load), so wait for the channel.
+                grpc.channel_ready_future(ch).result(timeout=20)
                 code, msg = load(self, path, stub=self.pb.admin_pb2_grpc.AdminStub(ch))
             if proc.poll() is not None:
                 raise CaseFailure("the unprivileged daemon exited (status %s)" % proc.returncode)
