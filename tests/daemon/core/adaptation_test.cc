@@ -253,9 +253,11 @@ TEST(AdaptationTest, AdminEventsCarryReasonAndReactionTime) {
   bool opened = false, evolved = false;
   while (!evolved && events->Read(&e)) {
     if (e.kind() == v1::DaemonEvent::KIND_SESSION_OPENED) opened = true;
-    if (e.kind() == v1::DaemonEvent::KIND_EVOLUTION && e.session_id() == s.session_id()) {
+    // Real CPU load (other tests running in parallel) may move the session first, for its own
+    // reason: look for the evolution the squeeze causes.
+    if (e.kind() == v1::DaemonEvent::KIND_EVOLUTION && e.session_id() == s.session_id() &&
+        e.message().find("memory budget") != std::string::npos) {
       evolved = true;
-      EXPECT_NE(e.message().find("memory budget"), std::string::npos) << e.message();
       EXPECT_GT(e.reaction_ms(), 0);
       EXPECT_LT(e.current().memory_bytes(), e.previous().memory_bytes());
     }
