@@ -220,6 +220,11 @@ int Main(int argc, char** argv) {
       ->type_name("LIST")
       ->delimiter(',');
   demo->add_flag("--quiet", demo_opts.quiet, "No live view");
+  demo->add_option("--app-nice", demo_opts.app_nice,
+                   "Nice value of the apps (this process and its threads; default -5, as the "
+                   "daemon's unit); the busy processes stay at 0")
+      ->type_name("N")
+      ->check(CLI::Range(-20, 19));
   demo->callback([&] { rc = CmdDemo(g, demo_opts); });
 
   if (argc < 2) {

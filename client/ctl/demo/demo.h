@@ -22,6 +22,9 @@ struct DemoOptions {
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
   std::vector<std::string> policies = {"adaptive", "static_full", "static_compressed"};
   bool quiet = false;  // no live view
+  // Nice value of the demo's apps (this process and every thread it starts, gRPC's included);
+  // the busy processes always run at nice 0. Applied only where permitted (root/CAP_SYS_NICE).
+  int app_nice = -5;
 };
 
 int CmdDemo(const GlobalOptions& g, const DemoOptions& o);
