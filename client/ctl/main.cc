@@ -225,6 +225,11 @@ int Main(int argc, char** argv) {
                    "daemon's unit); the busy processes stay at 0")
       ->type_name("N")
       ->check(CLI::Range(-20, 19));
+  demo->add_option("--daemon-rt-priority", demo_opts.daemon_rt_priority,
+                   "Run the daemon's threads under SCHED_RR at this priority (default 1; 0 = "
+                   "normal scheduling at nice -5, as the unit's default)")
+      ->type_name("N")
+      ->check(CLI::Range(0, 99));
   demo->callback([&] { rc = CmdDemo(g, demo_opts); });
 
   if (argc < 2) {

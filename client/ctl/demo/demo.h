@@ -25,6 +25,9 @@ struct DemoOptions {
   // Nice value of the demo's apps (this process and every thread it starts, gRPC's included);
   // the busy processes always run at nice 0. Applied only where permitted (root/CAP_SYS_NICE).
   int app_nice = -5;
+  // SCHED_RR priority of the daemon's threads (0 = the normal policy at nice -5), applied only
+  // where permitted; what a unit drop-in with CPUSchedulingPolicy=rr does.
+  int daemon_rt_priority = 1;
 };
 
 int CmdDemo(const GlobalOptions& g, const DemoOptions& o);

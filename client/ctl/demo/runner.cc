@@ -1,6 +1,7 @@
 // The demo runner: daemon child process, scenario driver, busy processes, app threads and the
 // live view. Reporting is in report.cc.
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -83,8 +85,10 @@ class Child {
 
   // `nice`: the child's nice value when this process may set it (the calling thread's nice is
   // inherited by the child; it is restored afterwards); `*applied` says whether it was.
+  // `rt_priority` > 0: the child runs under SCHED_RR at that priority (every thread it starts
+  // inherits it) when this process may grant it, else at `nice`; `*rt_applied` says which.
   bool Start(const std::vector<std::string>& argv, const std::string& log_path, int nice = 0,
-             bool* applied = nullptr) {
+             bool* applied = nullptr, int rt_priority = 0, bool* rt_applied = nullptr) {
     const int old_nice = getpriority(PRIO_PROCESS, 0);
     const bool set = nice != 0 && nice != old_nice && setpriority(PRIO_PROCESS, 0, nice) == 0;
     if (applied != nullptr) *applied = nice == old_nice || set;
@@ -98,7 +102,20 @@ class Child {
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
-    const int rc = posix_spawnp(&pid_, args[0], &fa, nullptr, args.data(), environ);
+    int rc = EPERM;
+    if (rt_priority > 0) {
+      posix_spawnattr_t attr;
+      posix_spawnattr_init(&attr);
+      sched_param param{};
+      param.sched_priority = rt_priority;
+      posix_spawnattr_setschedpolicy(&attr, SCHED_RR);
+      posix_spawnattr_setschedparam(&attr, &param);
+      posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSCHEDULER);
+      rc = posix_spawnp(&pid_, args[0], &fa, &attr, args.data(), environ);
+      posix_spawnattr_destroy(&attr);
+    }
+    if (rt_applied != nullptr) *rt_applied = rt_priority > 0 && rc == 0;
+    if (rc != 0) rc = posix_spawnp(&pid_, args[0], &fa, nullptr, args.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
     if (set) (void)setpriority(PRIO_PROCESS, 0, old_nice);
     if (rc != 0) pid_ = -1;
@@ -139,7 +156,10 @@ class BusyProcs {
     while (static_cast<int>(pids_.size()) < n) {
       const pid_t pid = fork();
       if (pid == 0) {
-        (void)setpriority(PRIO_PROCESS, 0, 0);  // background work: nice 0 whatever the apps use
+        // Background work: nice 0 and the normal policy whatever the apps use.
+        (void)setpriority(PRIO_PROCESS, 0, 0);
+        const sched_param normal{};
+        (void)sched_setscheduler(0, SCHED_OTHER, &normal);
         volatile uint64_t x = 0;
         for (;;) x = x + 1;  // burn a core until killed
       }
@@ -352,12 +372,19 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
   const std::string log_path = o.out_dir + "/daemon.log";
   fs::remove(log_path, ec);
   Child daemon_proc;
-  bool niced = false;
+  bool niced = false, realtime = false;
   if (!daemon_proc.Start({daemon, "--runtime-dir", runtime, "--models-dir", models_dir}, log_path,
-                         kDaemonNice, &niced))
+                         kDaemonNice, &niced, o.daemon_rt_priority, &realtime))
     return UsageError(absl::StrCat("cannot start ", daemon));
   std::cerr << "demo: started " << daemon << " (pid " << daemon_proc.pid() << "), log " << log_path
             << "\n";
+  if (o.daemon_rt_priority > 0) {
+    std::cerr << (realtime ? absl::StrCat("demo: the daemon's threads run under SCHED_RR priority ",
+                                          o.daemon_rt_priority,
+                                          " (CPUSchedulingPolicy=rr in the unit; see USER-GUIDE)\n")
+                           : "demo: real-time scheduling for the daemon needs root or "
+                             "CAP_SYS_NICE; it runs at its nice value instead\n");
+  }
   std::cerr << (niced ? absl::StrCat("demo: the daemon runs at nice ", kDaemonNice,
                                      ", as the systemd unit starts it (Nice=)\n")
                       : absl::StrCat("demo: the daemon runs at this shell's nice value: nice ",
