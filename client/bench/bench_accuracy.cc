@@ -7,6 +7,7 @@
 // Accuracies are fractions of DIR/t10k-*; `configs` random configurations (not among the
 // bundle's fitted ones) are measured and compared with the bundle's predictor.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <numeric>
 #include <random>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_format.h"
 #include "adaspring/engine/bundle.h"
 #include "adaspring/engine/predictor.h"
 #include "adaspring/engine/train/dataset.h"
@@ -63,8 +65,11 @@ int AccuracyBench(int argc, char** argv) {
   app.add_option("--model", model_path, "bundle (.asb)")->required();
   app.add_option("--data", data_dir, "directory with t10k-{images-idx3,labels-idx1}-ubyte[.gz]")
       ->required();
-  app.add_option("--configs", configs, "random held-out configurations for the predictor")
-      ->capture_default_str();
+  app.add_option("--configs", configs,
+                 "random held-out configurations for the predictor (0: headline figures only; "
+                 "tau then prints as null)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--threads", threads, "OpenMP threads (0 = all cores)")->capture_default_str();
   app.add_option("--max-images", max_images, "use only the first N test images (0 = all)");
   app.add_option("--seed", seed, "configuration sampling seed")->capture_default_str();
@@ -145,11 +150,13 @@ int AccuracyBench(int argc, char** argv) {
   if (json) {
     std::printf(
         "{\"bench\":\"accuracy\",\"model\":\"%s\",\"full_f32\":%.4f,\"full_int8\":%.4f,"
-        "\"narrow_f32\":%.4f,\"smallest\":%.4f,\"configs\":%d,\"kendall_tau\":%.4f,"
+        "\"narrow_f32\":%.4f,\"smallest\":%.4f,\"configs\":%d,\"kendall_tau\":%s,"
         "\"mae_pt\":%.3f,\"predictor\":\"%s\",\"images\":%d}\n",
         model_path.c_str(), full_f32, full_int8, narrow, smallest,
-        static_cast<int>(measured.size()), tau, mae, std::string(estimator->kind()).c_str(),
-        set.count);
+        static_cast<int>(measured.size()),
+        // JSON has no NaN: tau is undefined for fewer than 2 configurations.
+        std::isfinite(tau) ? absl::StrFormat("%.4f", tau).c_str() : "null", mae,
+        std::string(estimator->kind()).c_str(), set.count);
   } else {
     std::printf("model %s on %d test images\n", model_path.c_str(), set.count);
     std::printf("  full f32 %.4f  full int8 %.4f  narrowest f32 %.4f  smallest %.4f\n", full_f32,
