@@ -385,12 +385,14 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
                            : "demo: real-time scheduling for the daemon needs root or "
                              "CAP_SYS_NICE; it runs at its nice value instead\n");
   }
-  std::cerr << (niced ? absl::StrCat("demo: the daemon runs at nice ", kDaemonNice,
-                                     ", as the systemd unit starts it (Nice=)\n")
-                      : absl::StrCat("demo: the daemon runs at this shell's nice value: nice ",
-                                     kDaemonNice,
-                                     " (as the systemd unit starts it) needs root "
-                                     "or CAP_SYS_NICE\n"));
+  if (!realtime) {
+    std::cerr << (niced ? absl::StrCat("demo: the daemon runs at nice ", kDaemonNice,
+                                       ", as the systemd unit starts it (Nice=)\n")
+                        : absl::StrCat("demo: the daemon runs at this shell's nice value: nice ",
+                                       kDaemonNice,
+                                       " (as the systemd unit starts it) needs root "
+                                       "or CAP_SYS_NICE\n"));
+  }
   std::cerr << (apps_niced ? absl::StrCat("demo: the apps run at nice ", o.app_nice,
                                           ", the busy processes at nice 0\n")
                            : absl::StrCat("demo: the apps run at this shell's nice value (nice ",
