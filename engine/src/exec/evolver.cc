@@ -44,19 +44,26 @@ absl::StatusOr<std::shared_ptr<const BuiltLayer>> EvolverImpl::BuildLayer(const 
     // The shortcut is stored in the dst tensor's type under its own scale.
     if (l.sum) in.sum_step = ActivationStep(AmaxOf(amax_, l.sum_q), signed_of(l.dst));
   }
-  DenseConv dense;
+  // The dense weights only live until BuiltLayer::Create has packed them: the scratch keeps
+  // its capacity across builds (evolutions are serialised by mu_).
+  DenseConv& dense = dense_scratch_;
   if (l.kind == LayerKind::kConv) {
     if (l.part == 0) {
-      dense = FoldConv(*model_, *l.conv, l.bn_row, l.src_out, l.src_in);
+      FoldConvInto(*model_, *l.conv, l.bn_row, l.src_out, l.src_in, &dense);
     } else {
       auto svd = Svd(*l.conv, l.width_idx, l.bn_row, l.src_out, l.src_in);
-      dense = l.part == 1 ? FirstFactor(*svd, l.rank) : SecondFactor(*svd, l.rank);
+      if (l.part == 1) {
+        FirstFactorInto(*svd, l.rank, &dense);
+      } else {
+        SecondFactorInto(*svd, l.rank, &dense);
+      }
     }
     in.weights = &dense;
   } else if (l.kind == LayerKind::kFc) {
     dense = FcWeights(*model_);
     in.weights = &dense;
   }
+  in.quant_scratch = &quant_scratch_;
   auto b = BuiltLayer::Create(l, in, threads_);
   if (!b.ok()) return b.status();
   return std::shared_ptr<const BuiltLayer>(std::move(*b));

@@ -14,6 +14,7 @@
 #include "exec/layer.h"
 #include "exec/lowrank.h"
 #include "exec/plan.h"
+#include "exec/quant.h"
 #include "exec/variant_impl.h"
 
 namespace adaspring::engine::exec {
@@ -64,6 +65,8 @@ class EvolverImpl final : public Evolver {
   std::unordered_map<std::string, std::weak_ptr<const BuiltLayer>> layers_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::shared_ptr<const SvdFactors>> svd_ ABSL_GUARDED_BY(mu_);
   EvolverStats stats_ ABSL_GUARDED_BY(mu_);
+  DenseConv dense_scratch_ ABSL_GUARDED_BY(mu_);     // BuildLayer's unpacked weights
+  QuantWeights quant_scratch_ ABSL_GUARDED_BY(mu_);  // and their int8 form
 };
 
 // Max |activation| per quantisation point over f32 runs of `configs` on `images`, using

@@ -7,8 +7,15 @@
 
 namespace adaspring::engine::exec {
 
-ADASPRING_VECTOR_CLONES DenseConv FoldConv(const Model& model, const ConvSpec& conv, int bn_row,
-                                           int out, int in) {
+DenseConv FoldConv(const Model& model, const ConvSpec& conv, int bn_row, int out, int in) {
+  DenseConv d;
+  FoldConvInto(model, conv, bn_row, out, in, &d);
+  return d;
+}
+
+ADASPRING_VECTOR_CLONES void FoldConvInto(const Model& model, const ConvSpec& conv, int bn_row,
+                                          int out, int in, DenseConv* dp) {
+  DenseConv& d = *dp;
   const int k2 = conv.kernel * conv.kernel;
   const int max_in = conv.depthwise ? 1 : conv.in_channels;
   const int ipg = conv.depthwise ? 1 : in;
@@ -19,7 +26,6 @@ ADASPRING_VECTOR_CLONES DenseConv FoldConv(const Model& model, const ConvSpec& c
       model.Data(conv.bn + ".mean") + static_cast<int64_t>(bn_row) * conv.out_channels;
   const float* var =
       model.Data(conv.bn + ".var") + static_cast<int64_t>(bn_row) * conv.out_channels;
-  DenseConv d;
   d.oc = out;
   d.ic_per_group = ipg;
   d.kernel = conv.kernel;
@@ -33,7 +39,6 @@ ADASPRING_VECTOR_CLONES DenseConv FoldConv(const Model& model, const ConvSpec& c
     for (int i = 0; i < ipg * k2; ++i) dst[i] = static_cast<float>(src[i] * scale);
     d.bias[o] = static_cast<float>(beta[o] - mean[o] * scale);
   }
-  return d;
 }
 
 DenseConv FcWeights(const Model& model) {

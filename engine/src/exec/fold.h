@@ -21,6 +21,10 @@ struct DenseConv {
 // into the weights and a bias: w' = w * gamma / sqrt(var + eps), b' = beta - mean * that.
 // The model must have passed CheckTensors().
 DenseConv FoldConv(const Model& model, const ConvSpec& conv, int bn_row, int out, int in);
+// The same into `*d`, reusing its vectors' capacity (the evolver's scratch: no allocation once
+// it has seen the largest layer).
+void FoldConvInto(const Model& model, const ConvSpec& conv, int bn_row, int out, int in,
+                  DenseConv* d);
 
 // The classifier as a [classes, fc_in, 1, 1] conv with bias.
 DenseConv FcWeights(const Model& model);

@@ -18,6 +18,7 @@ bool IsInt8(const LayerInputs& in) { return in.dst_dt != dt::f32 || in.src_dt !=
 BuiltLayer::BuiltLayer(const PlanLayer& layer, const LayerInputs& in) : layer_(layer), in_(in) {
   layer_.conv = nullptr;  // the layer may outlive nothing but must not point into a NetSpec
   in_.weights = nullptr;
+  in_.quant_scratch = nullptr;
 }
 
 absl::StatusOr<std::shared_ptr<BuiltLayer>> BuiltLayer::Create(const PlanLayer& layer,
@@ -29,7 +30,8 @@ absl::StatusOr<std::shared_ptr<BuiltLayer>> BuiltLayer::Create(const PlanLayer& 
     const bool int8 = l.kind == LayerKind::kFc ? in.src_dt != dt::f32 : IsInt8(in);
     dnnl::post_ops ops;
     std::vector<float> bias;
-    std::vector<int8_t> qweights;
+    QuantWeights own_quant;
+    QuantWeights& quant = in.quant_scratch != nullptr ? *in.quant_scratch : own_quant;
     std::vector<float> out_scales;
     if (weighted) {
       const DenseConv& w = *in.weights;
@@ -42,11 +44,10 @@ absl::StatusOr<std::shared_ptr<BuiltLayer>> BuiltLayer::Create(const PlanLayer& 
       if (int8) {
         // Fold the activation steps into per-channel output scales; the bias is added in the
         // int32 accumulator domain (oneDNN 2.x: dst = scale * (acc + bias)).
-        QuantWeights q = QuantiseWeights(w);
-        qweights = std::move(q.weights);
+        QuantiseWeightsInto(w, &quant);
         out_scales.resize(l.oc);
         for (int o = 0; o < l.oc; ++o) {
-          const float acc_step = in.src_step * q.step[o];
+          const float acc_step = in.src_step * quant.step[o];
           out_scales[o] = acc_step / in.dst_step;
           if (!bias.empty()) bias[o] /= acc_step;
         }
@@ -74,7 +75,7 @@ absl::StatusOr<std::shared_ptr<BuiltLayer>> BuiltLayer::Create(const PlanLayer& 
       dnnl::stream stream(CpuEngine());
       const dnnl::memory::desc user_md(b->weight_dims_, b->weight_dt_,
                                        l.groups > 1 ? tag::goihw : tag::oihw);
-      void* src = int8 ? static_cast<void*>(qweights.data())
+      void* src = int8 ? static_cast<void*>(quant.weights.data())
                        : static_cast<void*>(const_cast<float*>(in.weights->weights.data()));
       dnnl::memory user(user_md, CpuEngine(), src);
       b->weights_md_ = (*exec)->weights_md;

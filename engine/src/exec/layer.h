@@ -19,6 +19,7 @@
 #include "exec/dnnl_util.h"
 #include "exec/fold.h"
 #include "exec/plan.h"
+#include "exec/quant.h"
 
 namespace adaspring::engine::exec {
 
@@ -29,6 +30,7 @@ struct LayerInputs {
   dnnl::memory::data_type dst_dt = dnnl::memory::data_type::f32;
   float src_step = 1, dst_step = 1, sum_step = 1;  // int8 only
   const DenseConv* weights = nullptr;              // conv and fc
+  QuantWeights* quant_scratch = nullptr;           // int8: reused for the quantised weights
   ActLayout layout = ActLayout::kNhwc;
   int src_c = 0, dst_c = 0;  // channels of the src/dst tensors (memory dims)
 };

@@ -39,26 +39,35 @@ std::shared_ptr<const SvdFactors> ComputeSvd(const DenseConv& folded, int max_ra
 }
 
 DenseConv FirstFactor(const SvdFactors& f, int rank) {
-  const size_t cols = static_cast<size_t>(f.ic) * f.kernel * f.kernel;
   DenseConv d;
-  d.oc = rank;
-  d.ic_per_group = f.ic;
-  d.kernel = f.kernel;
-  d.weights.assign(f.q.begin(), f.q.begin() + rank * cols);  // rows are a prefix
+  FirstFactorInto(f, rank, &d);
   return d;
+}
+
+void FirstFactorInto(const SvdFactors& f, int rank, DenseConv* d) {
+  const size_t cols = static_cast<size_t>(f.ic) * f.kernel * f.kernel;
+  d->oc = rank;
+  d->ic_per_group = f.ic;
+  d->kernel = f.kernel;
+  d->weights.assign(f.q.begin(), f.q.begin() + rank * cols);  // rows are a prefix
+  d->bias.clear();
 }
 
 DenseConv SecondFactor(const SvdFactors& f, int rank) {
   DenseConv d;
-  d.oc = f.oc;
-  d.ic_per_group = rank;
-  d.kernel = 1;
-  d.weights.resize(static_cast<size_t>(f.oc) * rank);
+  SecondFactorInto(f, rank, &d);
+  return d;
+}
+
+void SecondFactorInto(const SvdFactors& f, int rank, DenseConv* d) {
+  d->oc = f.oc;
+  d->ic_per_group = rank;
+  d->kernel = 1;
+  d->weights.resize(static_cast<size_t>(f.oc) * rank);
   for (int o = 0; o < f.oc; ++o)
     for (int j = 0; j < rank; ++j)
-      d.weights[static_cast<size_t>(o) * rank + j] = f.p[static_cast<size_t>(o) * f.kept + j];
-  d.bias = f.bias;
-  return d;
+      d->weights[static_cast<size_t>(o) * rank + j] = f.p[static_cast<size_t>(o) * f.kept + j];
+  d->bias = f.bias;
 }
 
 DenseConv Truncated(const SvdFactors& f, int rank) {

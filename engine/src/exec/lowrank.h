@@ -35,6 +35,9 @@ std::shared_ptr<const SvdFactors> ComputeSvd(const DenseConv& folded, int max_ra
 // The two factors at rank r (1 <= r <= kept).
 DenseConv FirstFactor(const SvdFactors& f, int rank);
 DenseConv SecondFactor(const SvdFactors& f, int rank);
+// The same into `*d`, reusing its vectors' capacity.
+void FirstFactorInto(const SvdFactors& f, int rank, DenseConv* d);
+void SecondFactorInto(const SvdFactors& f, int rank, DenseConv* d);
 // W_r = P[:, :r] Q[:r] as one dense conv with the bias (for the reference forward pass).
 DenseConv Truncated(const SvdFactors& f, int rank);
 

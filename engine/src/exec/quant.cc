@@ -8,8 +8,14 @@
 
 namespace adaspring::engine::exec {
 
-ADASPRING_VECTOR_CLONES QuantWeights QuantiseWeights(const DenseConv& dense) {
+QuantWeights QuantiseWeights(const DenseConv& dense) {
   QuantWeights q;
+  QuantiseWeightsInto(dense, &q);
+  return q;
+}
+
+ADASPRING_VECTOR_CLONES void QuantiseWeightsInto(const DenseConv& dense, QuantWeights* qp) {
+  QuantWeights& q = *qp;
   const size_t per_oc = dense.weights.size() / dense.oc;
   q.weights.resize(dense.weights.size());
   q.step.resize(dense.oc);
@@ -32,7 +38,6 @@ ADASPRING_VECTOR_CLONES QuantWeights QuantiseWeights(const DenseConv& dense) {
       out[i] = static_cast<int8_t>(static_cast<int32_t>(std::min(std::max(v, -127.f), 127.f)));
     }
   }
-  return q;
 }
 
 float ActivationStep(float amax, bool is_signed) {

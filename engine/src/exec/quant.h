@@ -21,6 +21,8 @@ struct QuantWeights {
 };
 
 QuantWeights QuantiseWeights(const DenseConv& dense);
+// The same into `*q`, reusing its vectors' capacity.
+void QuantiseWeightsInto(const DenseConv& dense, QuantWeights* q);
 
 // Step of an activation tensor (never 0, so an all-zero calibration stays finite).
 float ActivationStep(float amax, bool is_signed);
