@@ -8,12 +8,6 @@
 
 namespace adaspring::engine::exec {
 
-QuantWeights QuantiseWeights(const DenseConv& dense) {
-  QuantWeights q;
-  QuantiseWeightsInto(dense, &q);
-  return q;
-}
-
 ADASPRING_VECTOR_CLONES void QuantiseWeightsInto(const DenseConv& dense, QuantWeights* qp) {
   QuantWeights& q = *qp;
   const size_t per_oc = dense.weights.size() / dense.oc;

@@ -20,8 +20,7 @@ struct QuantWeights {
   std::vector<float> step;      // per output channel: max |w| / 127
 };
 
-QuantWeights QuantiseWeights(const DenseConv& dense);
-// The same into `*q`, reusing its vectors' capacity.
+// Per-output-channel int8 weights of `dense` into `*q`, reusing its vectors' capacity.
 void QuantiseWeightsInto(const DenseConv& dense, QuantWeights* q);
 
 // Step of an activation tensor (never 0, so an all-zero calibration stays finite).
