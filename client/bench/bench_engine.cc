@@ -3,8 +3,11 @@
 //
 // p50/p90/p99 over --reps runs of Variant::Run after warm-up; kernel_sum_ms is the sum of the
 // medians of the variant's primitives each run alone (Variant::TimeLayersAlone), and
-// overhead_ratio = p50_ms / kernel_sum_ms. Random weights for --arch (Model::Random, seed 1);
-// int8 scales then come from the evolver's self-calibration.
+// overhead_ratio = p50_ms / kernel_sum_ms. The whole-network runs and the primitives-alone
+// runs are interleaved in --rounds rounds, so that a burst of noise from the rest of the
+// machine (a 2-vCPU VM here) falls on both sides of the ratio alike; each primitive's time is
+// the median over the rounds of its per-round medians. Random weights for --arch (Model::Random,
+// seed 1); int8 scales then come from the evolver's self-calibration.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
@@ -31,7 +34,7 @@ double Pct(std::vector<double> v, double q) {
 int EngineBench(int argc, char** argv) {
   CLI::App app{"Latency of one evolved variant and its per-primitive overhead"};
   std::string arch_name, model_path, config_text = "full", precision;
-  int threads = 1, batch = 1, reps = 200, layer_reps = 0;
+  int threads = 1, batch = 1, reps = 200, layer_reps = 0, rounds = 10;
   bool json = false, verbose = false;
   auto* arch_opt = app.add_option("--arch", arch_name, "built-in architecture");
   auto* model_opt = app.add_option("--model", model_path, "model bundle (.asb)");
@@ -42,6 +45,8 @@ int EngineBench(int argc, char** argv) {
   app.add_option("--batch", batch, "images per run (1..256)");
   app.add_option("--reps", reps, "timed runs");
   app.add_option("--layer-reps", layer_reps, "runs per primitive alone (default: reps)");
+  app.add_option("--rounds", rounds,
+                 "rounds that interleave whole runs with primitives-alone runs (1..reps)");
   app.add_flag("--json", json, "one JSON object per line");
   app.add_flag("--verbose", verbose, "print each primitive's median time");
   try {
@@ -55,6 +60,7 @@ int EngineBench(int argc, char** argv) {
   }
   if (reps < 1) reps = 1;
   if (layer_reps < 1) layer_reps = reps;
+  rounds = std::clamp(rounds, 1, std::min(reps, layer_reps));
   std::shared_ptr<const engine::Model> model;
   if (!arch_name.empty()) {
     auto arch = engine::BuiltinArch(arch_name);
@@ -110,17 +116,28 @@ int EngineBench(int argc, char** argv) {
       return 1;
     }
   }
-  std::vector<double> ms(reps);
-  for (int i = 0; i < reps; ++i) {
-    const auto t0 = Clock::now();
-    (void)v.Run(input.data(), batch, logits.data(), ws.get());
-    ms[i] = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  std::vector<double> ms;
+  ms.reserve(reps);
+  std::vector<std::vector<double>> layer_rounds;  // [layer][round] per-round medians
+  for (int round = 0; round < rounds; ++round) {
+    const int runs = reps * (round + 1) / rounds - reps * round / rounds;
+    for (int i = 0; i < runs; ++i) {
+      const auto t0 = Clock::now();
+      (void)v.Run(input.data(), batch, logits.data(), ws.get());
+      ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    }
+    const int lreps = layer_reps * (round + 1) / rounds - layer_reps * round / rounds;
+    auto alone = v.TimeLayersAlone(batch, lreps, ws.get());
+    if (!alone.ok()) {
+      std::fprintf(stderr, "engine: %s\n", alone.status().ToString().c_str());
+      return 1;
+    }
+    layer_rounds.resize(alone->size());
+    for (size_t l = 0; l < alone->size(); ++l) layer_rounds[l].push_back((*alone)[l]);
   }
-  auto layers = v.TimeLayersAlone(batch, layer_reps, ws.get());
-  if (!layers.ok()) {
-    std::fprintf(stderr, "engine: %s\n", layers.status().ToString().c_str());
-    return 1;
-  }
+  std::vector<double> layers_ms;
+  for (const std::vector<double>& r : layer_rounds) layers_ms.push_back(Pct(r, 0.5));
+  const std::vector<double>* layers = &layers_ms;
   double kernel_sum = 0;
   for (double t : *layers) kernel_sum += t;
   const double p50 = Pct(ms, 0.5), p90 = Pct(ms, 0.9), p99 = Pct(ms, 0.99);
