@@ -10,17 +10,18 @@
 namespace adaspring::engine {
 
 void TensorStore::Add(const std::string& name, std::vector<int64_t> shape,
-                      std::vector<float> values) {
+                      std::vector<float> values, TensorStorage storage) {
   auto owned = std::make_unique<std::vector<float>>(std::move(values));
-  Entry e{std::move(shape), owned->data(), static_cast<int64_t>(owned->size())};
+  Entry e{std::move(shape), owned->data(), static_cast<int64_t>(owned->size()), storage};
   owned_.push_back(std::move(owned));
   entries_[name] = std::move(e);
 }
 
-void TensorStore::AddView(const std::string& name, std::vector<int64_t> shape, const float* data) {
+void TensorStore::AddView(const std::string& name, std::vector<int64_t> shape, const float* data,
+                          TensorStorage storage) {
   int64_t n = 1;
   for (int64_t d : shape) n *= d;
-  entries_[name] = Entry{std::move(shape), data, n};
+  entries_[name] = Entry{std::move(shape), data, n, storage};
 }
 
 const TensorStore::Entry* TensorStore::Find(const std::string& name) const {

@@ -1,13 +1,16 @@
-// ReadBundle / ParseBundle: validate everything, then hand out zero-copy tensor views.
+// ReadBundle / ParseBundle: validate everything, then hand out zero-copy tensor views (float16
+// tensors are widened into owned copies).
 #include <cstring>
 #include <new>
 #include <set>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "adaspring/engine/bundle.h"
 #include "bundle/format.h"
+#include "bundle/half.h"
 #include "bundle/manifest_codec.h"
 #include "bundle/posix_file.h"
 #include "bundle/tensor_index.h"
@@ -82,7 +85,17 @@ absl::StatusOr<std::shared_ptr<Model>> Decode(const uint8_t* data, size_t size,
     if (expected.count(r.name) == 0)
       return absl::InvalidArgumentError(absl::StrCat(
           "unexpected tensor '", r.name, "': architecture '", arch->name, "' has no such tensor"));
-    store.AddView(r.name, r.shape, reinterpret_cast<const float*>(data + r.offset));
+    if (r.f16) {
+      std::vector<float> wide(r.size_bytes / 2);
+      for (size_t i = 0; i < wide.size(); ++i) {
+        uint16_t h;
+        std::memcpy(&h, data + r.offset + 2 * i, sizeof(h));
+        wide[i] = HalfToFloat(h);
+      }
+      store.Add(r.name, r.shape, std::move(wide), TensorStorage::kF16);
+    } else {
+      store.AddView(r.name, r.shape, reinterpret_cast<const float*>(data + r.offset));
+    }
   }
   store.SetKeepAlive(std::move(keep_alive));
 

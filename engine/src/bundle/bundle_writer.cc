@@ -1,11 +1,13 @@
 // SerializeBundle / WriteBundle.
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "adaspring/engine/bundle.h"
 #include "bundle/format.h"
+#include "bundle/half.h"
 #include "bundle/manifest_codec.h"
 #include "bundle/posix_file.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -35,15 +37,28 @@ absl::StatusOr<std::string> SerializeBundle(const Model& model) {
   pb::BundleManifest manifest;
   manifest.set_format_version(kBundleFormatVersion);
   ModelToManifest(model, &manifest);
-  // Tensors in name order (TensorStore's order), each 64-byte aligned.
+  // Tensors in name order (TensorStore's order), each 64-byte aligned. Float16 ones are
+  // narrowed here (round to nearest even; exact for RoundWeightsToF16's values).
   const auto& entries = model.tensors().entries();
+  std::vector<std::vector<uint16_t>> halves(entries.size());
+  size_t k = 0;
   for (const auto& [name, e] : entries) {
     pb::TensorEntry* t = manifest.add_tensors();
     t->set_name(name);
-    t->set_dtype(pb::TENSOR_DTYPE_F32);
     for (int64_t d : e.shape) t->add_shape(d);
-    t->set_size_bytes(static_cast<uint64_t>(e.numel) * sizeof(float));
-    t->set_crc32c(Crc32c(e.data, static_cast<size_t>(e.numel) * sizeof(float)));
+    if (e.storage == TensorStorage::kF16) {
+      std::vector<uint16_t>& h = halves[k];
+      h.resize(static_cast<size_t>(e.numel));
+      for (size_t i = 0; i < h.size(); ++i) h[i] = FloatToHalf(e.data[i]);
+      t->set_dtype(pb::TENSOR_DTYPE_F16);
+      t->set_size_bytes(h.size() * sizeof(uint16_t));
+      t->set_crc32c(Crc32c(h.data(), h.size() * sizeof(uint16_t)));
+    } else {
+      t->set_dtype(pb::TENSOR_DTYPE_F32);
+      t->set_size_bytes(static_cast<uint64_t>(e.numel) * sizeof(float));
+      t->set_crc32c(Crc32c(e.data, static_cast<size_t>(e.numel) * sizeof(float)));
+    }
+    ++k;
   }
   // The offsets are inside the manifest, whose length moves the offsets: iterate until the
   // tensor section starts after the manifest. Offsets only grow, so this settles in a few
@@ -79,8 +94,12 @@ absl::StatusOr<std::string> SerializeBundle(const Model& model) {
   std::memcpy(p + kHeaderBytes, bytes.data(), bytes.size());
   int i = 0;
   for (const auto& [name, e] : entries) {
-    const pb::TensorEntry& t = manifest.tensors(i++);
-    if (t.size_bytes() > 0) std::memcpy(p + t.offset(), e.data, t.size_bytes());
+    const pb::TensorEntry& t = manifest.tensors(i);
+    const void* src = e.storage == TensorStorage::kF16
+                          ? static_cast<const void*>(halves[static_cast<size_t>(i)].data())
+                          : static_cast<const void*>(e.data);
+    if (t.size_bytes() > 0) std::memcpy(p + t.offset(), src, t.size_bytes());
+    ++i;
   }
 
   // Never write what ReadBundle would refuse: decode the result with the reader's checks

@@ -29,8 +29,11 @@ absl::StatusOr<TensorRef> CheckEntry(const pb::TensorEntry& e, uint64_t file_siz
   TensorRef t;
   t.name = e.name();
   const std::string q = absl::StrCat("tensor '", t.name, "'");
-  if (e.dtype() != pb::TENSOR_DTYPE_F32)
-    return Bad(q, " has dtype ", e.dtype(), ", expected TENSOR_DTYPE_F32 (1)");
+  if (e.dtype() != pb::TENSOR_DTYPE_F32 && e.dtype() != pb::TENSOR_DTYPE_F16)
+    return Bad(q, " has dtype ", e.dtype(),
+               ", expected TENSOR_DTYPE_F32 (1) or TENSOR_DTYPE_F16 (2)");
+  t.f16 = e.dtype() == pb::TENSOR_DTYPE_F16;
+  const uint64_t elem = t.f16 ? 2 : 4;
   if (e.shape_size() < 1 || e.shape_size() > kMaxRank)
     return Bad(q, " has rank ", e.shape_size(), ", expected 1..", kMaxRank);
   uint64_t numel = 1;
@@ -38,15 +41,15 @@ absl::StatusOr<TensorRef> CheckEntry(const pb::TensorEntry& e, uint64_t file_siz
     const int64_t d = e.shape(i);
     if (d < 1 || d > kMaxDim)
       return Bad(q, " has dimension ", i, " = ", d, ", expected 1..", kMaxDim);
-    if (__builtin_mul_overflow(numel, static_cast<uint64_t>(d), &numel) ||
-        numel > file_size / sizeof(float))
+    if (__builtin_mul_overflow(numel, static_cast<uint64_t>(d), &numel) || numel > file_size / elem)
       return Bad(q, " has an absurd shape [", absl::StrJoin(e.shape(), ","),
                  "]: more elements than the file (", file_size, " bytes) can hold");
   }
   t.shape.assign(e.shape().begin(), e.shape().end());
-  if (e.size_bytes() != numel * sizeof(float))
+  if (e.size_bytes() != numel * elem)
     return Bad(q, " has size_bytes ", e.size_bytes(), ", but its shape [",
-               absl::StrJoin(t.shape, ","), "] needs ", numel, " x 4 = ", numel * sizeof(float));
+               absl::StrJoin(t.shape, ","), "] needs ", numel, " x ", elem, " = ", numel * elem,
+               t.f16 ? " (float16)" : "");
   t.offset = e.offset();
   t.size_bytes = e.size_bytes();
   if (t.offset % kBundleAlignment != 0)
@@ -77,7 +80,7 @@ absl::StatusOr<std::vector<TensorRef>> ValidateTensorEntries(const pb::BundleMan
     refs.push_back(std::move(*ref));
   }
   // Overlap: after sorting by offset, each tensor must end before the next begins (sizes are
-  // >= 4 bytes, so equal offsets overlap too).
+  // >= 2 bytes, so equal offsets overlap too).
   std::vector<const TensorRef*> by_offset;
   for (const TensorRef& r : refs) by_offset.push_back(&r);
   std::sort(by_offset.begin(), by_offset.end(),

@@ -102,6 +102,13 @@ absl::StatusOr<TrainReport> TrainerImpl::Finish() {
   report.val_full_f32 = OwnAccuracy(space.Full(Precision::kF32), val_, 0);
   std::shared_ptr<Model> model = ExportModel();
   if (absl::Status s = model->CheckTensors(); !s.ok()) return s;
+  if (opt_.f16_weights) {
+    // Everything below (calibration, measured table, headline accuracies) then describes the
+    // weights exactly as the bundle stores them.
+    absl::StatusOr<std::shared_ptr<Model>> rounded = RoundWeightsToF16(*model);
+    if (!rounded.ok()) return rounded.status();
+    model = std::move(*rounded);
+  }
 
   // int8 activation scales from validation images over configurations covering every width
   // and rank choice (as the engine's self-calibration does, but on real data).

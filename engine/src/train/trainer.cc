@@ -18,6 +18,16 @@ namespace adaspring::engine {
 using train::BnMode;
 using train::TrainerImpl;
 
+namespace {
+
+// A batch-mean cross-entropy of the largest configuration this far above chance level
+// (ln classes) does not occur while training converges: the weights have blown up. (Seen
+// once: a 45-epoch two-thread run whose loss crept up from the start of epoch 22 and reached
+// 1e15 within 130 steps.)
+double DivergedLoss(int classes) { return 20.0 * std::log(static_cast<double>(classes)); }
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const TrainOptions& options) {
   auto t = std::make_unique<TrainerImpl>();
   t->opt_ = options;
@@ -151,7 +161,23 @@ absl::Status TrainerImpl::TrainEpoch() {
     net_->ZeroGrad();
     // Largest: cross-entropy on the labels; its soft targets teach the others.
     const float* logits = net_->Forward(full, images.data(), batch, BnMode::kTrain);
-    loss_sum += SoftmaxCrossEntropy(logits, labels.data(), batch, classes, diff.data());
+    const double step_loss =
+        SoftmaxCrossEntropy(logits, labels.data(), batch, classes, diff.data());
+    if (!std::isfinite(step_loss) || step_loss > DivergedLoss(classes)) {
+      // Stop before this step's update and before any checkpoint of this epoch: the
+      // checkpoint on disk still holds the last completed epoch, to resume from.
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "training diverged at epoch %d, step %d: the largest configuration's loss is %g "
+          "(chance level is %.2f; this epoch's mean so far %.4f); %s; rerun with a lower --lr "
+          "(now %g)",
+          epoch + 1, s + 1, step_loss, std::log(static_cast<double>(classes)),
+          loss_sum / std::max<int64_t>(1, seen / batch),
+          epoch > 0 && opt_.checkpoint_each_epoch && !opt_.checkpoint_path.empty()
+              ? absl::StrCat("the checkpoint ", opt_.checkpoint_path, " holds epoch ", epoch)
+              : std::string("no checkpoint was written"),
+          opt_.lr));
+    }
+    loss_sum += step_loss;
     correct += CountCorrect(logits, labels.data(), batch, classes);
     seen += batch;
     Softmax(logits, batch, classes, teacher.data());

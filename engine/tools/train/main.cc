@@ -41,9 +41,11 @@ void PrintProgress(const adaspring::engine::TrainProgress& p, bool tty) {
   std::fflush(stderr);
 }
 
-// --refit-predictor [--measure N --data DIR [--val-images V] [--threads T]]: optionally
-// measure N more configurations on the bundle's validation split, then refit.
-int RefitPredictor(const std::string& path, const adaspring::engine::MeasureOptions& measure) {
+// --refit-predictor [--f16-weights] [--measure N --data DIR [--val-images V] [--threads T]]:
+// optionally round the weights to float16 storage, measure N more configurations on the
+// bundle's validation split, then refit.
+int RefitPredictor(const std::string& path, const adaspring::engine::MeasureOptions& measure,
+                   bool f16_weights) {
   using adaspring::engine::AccuracyPredictor;
   absl::StatusOr<std::shared_ptr<const adaspring::engine::Model>> read =
       adaspring::engine::ReadBundle(path);
@@ -51,12 +53,26 @@ int RefitPredictor(const std::string& path, const adaspring::engine::MeasureOpti
     std::fprintf(stderr, "adaspring-train: %s\n", read.status().ToString().c_str());
     return 1;
   }
-  // A new model whose tensors are views of the mapped file (kept alive by `read`).
-  const adaspring::engine::Model& old = **read;
+  std::shared_ptr<const adaspring::engine::Model> source = *read;
+  if (f16_weights) {
+    absl::StatusOr<std::shared_ptr<adaspring::engine::Model>> rounded =
+        adaspring::engine::RoundWeightsToF16(**read);
+    if (!rounded.ok()) {
+      std::fprintf(stderr, "adaspring-train: %s: %s\n", path.c_str(),
+                   rounded.status().ToString().c_str());
+      return 1;
+    }
+    source = std::move(*rounded);
+    std::printf(
+        "weights rounded to float16 storage (the configurations measured before keep the "
+        "accuracies of the old weights; new ones are measured on the rounded weights)\n");
+  }
+  // A new model whose tensors are views of `source` (the mapped file or the rounded copy).
+  const adaspring::engine::Model& old = *source;
   adaspring::engine::TensorStore views;
   for (const auto& [name, entry] : old.tensors().entries())
-    views.AddView(name, entry.shape, entry.data);
-  views.SetKeepAlive(*read);
+    views.AddView(name, entry.shape, entry.data, entry.storage);
+  views.SetKeepAlive(source);
   adaspring::engine::Model model(old.arch(), old.meta(), std::move(views));
   model.activation_amax = old.activation_amax;
   model.predictor = old.predictor;
@@ -64,7 +80,7 @@ int RefitPredictor(const std::string& path, const adaspring::engine::MeasureOpti
   if (measure.count > 0) {
     const auto t0 = std::chrono::steady_clock::now();
     absl::StatusOr<std::vector<adaspring::engine::MeasuredConfig>> more =
-        adaspring::engine::MeasureValidationConfigs(*read, measure);
+        adaspring::engine::MeasureValidationConfigs(source, measure);
     if (!more.ok()) {
       std::fprintf(stderr, "adaspring-train: %s: %s\n", path.c_str(),
                    more.status().ToString().c_str());
@@ -161,6 +177,9 @@ int main(int argc, char** argv) {
                  "must match its training run; --threads 0 means 1 here)")
       ->capture_default_str();
   app.add_flag("--train-only", train_only, "stop after training (no bundle)");
+  app.add_flag("--f16-weights", o.f16_weights,
+               "store conv/fc weights as float16 (half the bundle; calibration and measurements "
+               "use the rounded weights); with --refit-predictor: convert the bundle in place");
   CLI11_PARSE(app, argc, argv);
   if (refit) {
     adaspring::engine::MeasureOptions m;
@@ -173,7 +192,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "adaspring-train: --measure needs --data\n");
       return 2;
     }
-    return RefitPredictor(o.out_path, m);
+    return RefitPredictor(o.out_path, m, o.f16_weights);
   }
   if (data->count() == 0) {
     std::fprintf(stderr, "adaspring-train: --data is required (or use --refit-predictor)\n");

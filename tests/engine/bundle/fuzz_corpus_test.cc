@@ -65,6 +65,9 @@ std::map<std::string, std::string> ExpectedCorpus() {
   c["valid_micro.asb"] = valid;
   c["valid_micro_plain.asb"] = ser(*Micro(false, false));
   c["valid_micro_inverted.asb"] = ser(*Micro(true, true));
+  auto f16 = RoundWeightsToF16(*Micro(false, true));  // float16 weight tensors
+  EXPECT_TRUE(f16.ok()) << f16.status();
+  if (f16.ok()) c["valid_micro_f16.asb"] = ser(**f16);
   const uint64_t manifest_end = 20 + ManifestOf(valid).ByteSizeLong();
   c["bad_truncated_header.asb"] = valid.substr(0, 13);
   c["bad_truncated_manifest.asb"] = valid.substr(0, manifest_end - 9);

@@ -61,6 +61,21 @@ TEST_F(TrainerTest, ShortRunOnASubsetLearnsFarAboveChance) {
   EXPECT_TRUE((*trainer)->ExportModel()->CheckTensors().ok());
 }
 
+TEST_F(TrainerTest, DivergenceStopsWithAClearErrorBeforeAnyCheckpoint) {
+  // A learning rate of 1e4 blows the weights up within a few steps of the first epoch.
+  TrainOptions o = Small(640, 2);
+  o.lr = 1e4;
+  o.warmup_epochs = 0;
+  auto trainer = Trainer::Create(o);
+  ASSERT_TRUE(trainer.ok()) << trainer.status();
+  const absl::Status st = (*trainer)->Train();
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+  EXPECT_NE(st.message().find("training diverged at epoch 1, step "), std::string::npos) << st;
+  EXPECT_NE(st.message().find("no checkpoint was written"), std::string::npos) << st;
+  EXPECT_NE(st.message().find("lower --lr (now 10000)"), std::string::npos) << st;
+  EXPECT_FALSE(std::filesystem::exists(o.checkpoint_path));
+}
+
 TEST_F(TrainerTest, ResumingFromACheckpointEqualsNotStopping) {
   TrainOptions o = Small(256, 2);  // 4 steps per epoch
   auto straight = Trainer::Create(o);

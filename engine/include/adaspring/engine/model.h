@@ -26,6 +26,11 @@
 
 namespace adaspring::engine {
 
+// How a tensor is stored in a bundle file. In memory every tensor is float32; kF16 tensors
+// are written as IEEE binary16 (half the bytes) and widened when read, so their values are
+// binary16 values (see RoundWeightsToF16 in bundle.h).
+enum class TensorStorage { kF32, kF16 };
+
 // Read-only float tensors by name. Data is either owned (std::vector) or a view into memory
 // kept alive by `keep_alive` (e.g. a read-only mmap of a bundle).
 class TensorStore {
@@ -34,10 +39,13 @@ class TensorStore {
     std::vector<int64_t> shape;
     const float* data = nullptr;
     int64_t numel = 0;
+    TensorStorage storage = TensorStorage::kF32;
   };
 
-  void Add(const std::string& name, std::vector<int64_t> shape, std::vector<float> values);
-  void AddView(const std::string& name, std::vector<int64_t> shape, const float* data);
+  void Add(const std::string& name, std::vector<int64_t> shape, std::vector<float> values,
+           TensorStorage storage = TensorStorage::kF32);
+  void AddView(const std::string& name, std::vector<int64_t> shape, const float* data,
+               TensorStorage storage = TensorStorage::kF32);
   void SetKeepAlive(std::shared_ptr<const void> keep_alive) { keep_alive_ = std::move(keep_alive); }
 
   const Entry* Find(const std::string& name) const;

@@ -66,6 +66,9 @@ struct TrainOptions {
   int measure_val_images = 0;   // validation images per measured config (0 = all)
   bool checkpoint_each_epoch = true;
   bool low_rank_training = true;  // students run at their sampled ranks (see train/supernet.h)
+  // Conv/fc weights rounded to float16 before calibration and measurement, and stored as
+  // float16 in the bundle (RoundWeightsToF16): about half the file, measured as shipped.
+  bool f16_weights = false;
   std::function<void(const TrainProgress&)> on_progress;  // called every few steps
   std::function<void(const std::string&)> on_log;         // one line per phase / epoch
 };
