@@ -180,7 +180,12 @@ int main(int argc, char** argv) {
   app.add_flag("--f16-weights", o.f16_weights,
                "store conv/fc weights as float16 (half the bundle; calibration and measurements "
                "use the rounded weights); with --refit-predictor: convert the bundle in place");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help / --version exit 0; any usage error exits 2, like the other tools.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   if (refit) {
     adaspring::engine::MeasureOptions m;
     m.data_dir = o.data_dir;
