@@ -63,7 +63,8 @@ absl::Status DecodeHeader(const uint8_t* data, size_t size, pb::BundleManifest* 
 }
 
 absl::StatusOr<std::shared_ptr<Model>> Decode(const uint8_t* data, size_t size,
-                                              std::shared_ptr<const void> keep_alive) {
+                                              std::shared_ptr<const void> keep_alive,
+                                              std::vector<std::pair<uint64_t, uint64_t>>* widened) {
   pb::BundleManifest manifest;
   uint64_t data_begin = 0;
   if (absl::Status s = DecodeHeader(data, size, &manifest, &data_begin); !s.ok()) return s;
@@ -93,6 +94,7 @@ absl::StatusOr<std::shared_ptr<Model>> Decode(const uint8_t* data, size_t size,
         wide[i] = HalfToFloat(h);
       }
       store.Add(r.name, r.shape, std::move(wide), TensorStorage::kF16);
+      if (widened != nullptr) widened->emplace_back(r.offset, r.size_bytes);
     } else {
       store.AddView(r.name, r.shape, reinterpret_cast<const float*>(data + r.offset));
     }
@@ -113,10 +115,10 @@ absl::StatusOr<std::shared_ptr<Model>> Decode(const uint8_t* data, size_t size,
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<Model>> DecodeBundle(const uint8_t* data, size_t size,
-                                                    const std::string& name,
-                                                    std::shared_ptr<const void> keep_alive) {
-  auto model = Decode(data, size, std::move(keep_alive));
+absl::StatusOr<std::shared_ptr<Model>> DecodeBundle(
+    const uint8_t* data, size_t size, const std::string& name,
+    std::shared_ptr<const void> keep_alive, std::vector<std::pair<uint64_t, uint64_t>>* widened) {
+  auto model = Decode(data, size, std::move(keep_alive), widened);
   if (!model.ok())
     return absl::Status(model.status().code(), absl::StrCat(name, ": ", model.status().message()));
   return model;
@@ -127,8 +129,12 @@ absl::StatusOr<std::shared_ptr<Model>> DecodeBundle(const uint8_t* data, size_t 
 absl::StatusOr<std::shared_ptr<const Model>> ReadBundle(const std::string& path) {
   auto file = bundle_internal::MapReadOnly(path);
   if (!file.ok()) return file.status();
-  auto model = bundle_internal::DecodeBundle(file->data, file->size, path, file->keep_alive);
+  std::vector<std::pair<uint64_t, uint64_t>> widened;
+  auto model =
+      bundle_internal::DecodeBundle(file->data, file->size, path, file->keep_alive, &widened);
   if (!model.ok()) return model.status();
+  // The float16 bytes were read once to widen them; their pages need not stay resident.
+  for (const auto& [offset, bytes] : widened) bundle_internal::DropPages(*file, offset, bytes);
   (*model)->source_path = path;
   return std::shared_ptr<const Model>(std::move(*model));
 }

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "adaspring/engine/model.h"
@@ -47,9 +49,12 @@ inline uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 // Validates and decodes a whole bundle held at [data, data + size); `name` prefixes every
 // error. The tensors of the returned model point into `data`, kept alive by `keep_alive`
 // (nullptr: the caller guarantees the bytes outlive the model, e.g. a check-only parse).
-absl::StatusOr<std::shared_ptr<Model>> DecodeBundle(const uint8_t* data, size_t size,
-                                                    const std::string& name,
-                                                    std::shared_ptr<const void> keep_alive);
+// `widened`, when given, receives the (offset, size) of every float16 tensor: its bytes were
+// copied out (widened to float32) and are not referenced by the model.
+absl::StatusOr<std::shared_ptr<Model>> DecodeBundle(
+    const uint8_t* data, size_t size, const std::string& name,
+    std::shared_ptr<const void> keep_alive,
+    std::vector<std::pair<uint64_t, uint64_t>>* widened = nullptr);
 
 }  // namespace adaspring::engine::bundle_internal
 

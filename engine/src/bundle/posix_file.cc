@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -98,6 +99,16 @@ absl::StatusOr<MappedFile> MapReadOnly(const std::string& path) {
   file.keep_alive = std::shared_ptr<const void>(
       addr, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
   return file;
+}
+
+void DropPages(const MappedFile& file, uint64_t offset, uint64_t size) {
+  if (file.data == nullptr || offset >= file.size) return;
+  size = std::min<uint64_t>(size, file.size - offset);
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t first = reinterpret_cast<uintptr_t>(file.data) + offset;
+  const uintptr_t begin = (first + page - 1) / page * page;
+  const uintptr_t end = (first + size) / page * page;
+  if (end > begin) (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
 absl::Status WriteFileAtomically(const std::string& path, std::string_view bytes) {

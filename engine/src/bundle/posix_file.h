@@ -31,6 +31,11 @@ struct MappedFile {
 // is not a regular file: INVALID_ARGUMENT "is a directory" / "is not a regular file".
 absl::StatusOr<MappedFile> MapReadOnly(const std::string& path);
 
+// Gives back the resident pages wholly inside [offset, offset + size) of a mapping from
+// MapReadOnly (madvise MADV_DONTNEED; advisory, errors ignored). The mapping is private and
+// never written, so a later read of those bytes just faults them in from the file again.
+void DropPages(const MappedFile& file, uint64_t offset, uint64_t size);
+
 // Writes `bytes` to a new temporary file in path's directory, fsyncs it, renames it over
 // `path` and fsyncs the directory. On any failure the temporary file is removed and `path`
 // is left as it was.

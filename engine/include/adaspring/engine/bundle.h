@@ -2,7 +2,8 @@
 //
 // ReadBundle memory-maps the file read-only; the returned Model's float32 tensors point into
 // the mapping (kept alive by the Model, via TensorStore::SetKeepAlive); float16 tensors
-// (TENSOR_DTYPE_F16, see RoundWeightsToF16) are widened into owned float32 copies. Every offset,
+// (TENSOR_DTYPE_F16, see RoundWeightsToF16) are widened into owned float32 copies, and their
+// pages of the mapping are given back (MADV_DONTNEED). Every offset,
 // size, dtype, shape and checksum is validated before use: a damaged or hostile file yields
 // INVALID_ARGUMENT (or NOT_FOUND / PERMISSION_DENIED for open errors) whose message starts
 // with the path and names the problem; it never crashes. What is checked, in order:
