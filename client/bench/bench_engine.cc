@@ -116,18 +116,18 @@ int EngineBench(int argc, char** argv) {
       return 1;
     }
   }
+  // Round r's share of `total` runs (the shares add up to total).
+  auto share = [rounds](int total, int r) { return total * (r + 1) / rounds - total * r / rounds; };
   std::vector<double> ms;
   ms.reserve(reps);
   std::vector<std::vector<double>> layer_rounds;  // [layer][round] per-round medians
   for (int round = 0; round < rounds; ++round) {
-    const int runs = reps * (round + 1) / rounds - reps * round / rounds;
-    for (int i = 0; i < runs; ++i) {
+    for (int i = 0; i < share(reps, round); ++i) {
       const auto t0 = Clock::now();
       (void)v.Run(input.data(), batch, logits.data(), ws.get());
       ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     }
-    const int lreps = layer_reps * (round + 1) / rounds - layer_reps * round / rounds;
-    auto alone = v.TimeLayersAlone(batch, lreps, ws.get());
+    auto alone = v.TimeLayersAlone(batch, share(layer_reps, round), ws.get());
     if (!alone.ok()) {
       std::fprintf(stderr, "engine: %s\n", alone.status().ToString().c_str());
       return 1;
@@ -135,18 +135,17 @@ int EngineBench(int argc, char** argv) {
     layer_rounds.resize(alone->size());
     for (size_t l = 0; l < alone->size(); ++l) layer_rounds[l].push_back((*alone)[l]);
   }
-  std::vector<double> layers_ms;
-  for (const std::vector<double>& r : layer_rounds) layers_ms.push_back(Pct(r, 0.5));
-  const std::vector<double>* layers = &layers_ms;
+  std::vector<double> layers;
+  for (const std::vector<double>& r : layer_rounds) layers.push_back(Pct(r, 0.5));
   double kernel_sum = 0;
-  for (double t : *layers) kernel_sum += t;
+  for (double t : layers) kernel_sum += t;
   const double p50 = Pct(ms, 0.5), p90 = Pct(ms, 0.9), p99 = Pct(ms, 0.99);
   const std::string prec = v.config().precision == engine::Precision::kInt8 ? "int8" : "f32";
   const std::string name = model->meta().name.empty() ? a.name : model->meta().name;
   if (verbose) {
     const auto names = v.LayerNames();
     for (size_t i = 0; i < names.size(); ++i)
-      std::fprintf(stderr, "  %-24s %8.4f ms\n", names[i].c_str(), (*layers)[i]);
+      std::fprintf(stderr, "  %-24s %8.4f ms\n", names[i].c_str(), layers[i]);
   }
   if (json) {
     std::printf(

@@ -40,25 +40,25 @@ absl::StatusOr<std::string> SerializeBundle(const Model& model) {
   // Tensors in name order (TensorStore's order), each 64-byte aligned. Float16 ones are
   // narrowed here (round to nearest even; exact for RoundWeightsToF16's values).
   const auto& entries = model.tensors().entries();
-  std::vector<std::vector<uint16_t>> halves(entries.size());
-  size_t k = 0;
+  std::vector<std::vector<uint16_t>> halves;  // the narrowed tensors' bytes
+  std::vector<const void*> sources;           // each entry's bytes, in manifest order
+  halves.reserve(entries.size());             // no reallocation while `sources` points into it
   for (const auto& [name, e] : entries) {
     pb::TensorEntry* t = manifest.add_tensors();
     t->set_name(name);
     for (int64_t d : e.shape) t->add_shape(d);
     if (e.storage == TensorStorage::kF16) {
-      std::vector<uint16_t>& h = halves[k];
-      h.resize(static_cast<size_t>(e.numel));
+      std::vector<uint16_t>& h = halves.emplace_back(static_cast<size_t>(e.numel));
       for (size_t i = 0; i < h.size(); ++i) h[i] = FloatToHalf(e.data[i]);
       t->set_dtype(pb::TENSOR_DTYPE_F16);
       t->set_size_bytes(h.size() * sizeof(uint16_t));
-      t->set_crc32c(Crc32c(h.data(), h.size() * sizeof(uint16_t)));
+      sources.push_back(h.data());
     } else {
       t->set_dtype(pb::TENSOR_DTYPE_F32);
       t->set_size_bytes(static_cast<uint64_t>(e.numel) * sizeof(float));
-      t->set_crc32c(Crc32c(e.data, static_cast<size_t>(e.numel) * sizeof(float)));
+      sources.push_back(e.data);
     }
-    ++k;
+    t->set_crc32c(Crc32c(sources.back(), t->size_bytes()));
   }
   // The offsets are inside the manifest, whose length moves the offsets: iterate until the
   // tensor section starts after the manifest. Offsets only grow, so this settles in a few
@@ -92,14 +92,9 @@ absl::StatusOr<std::string> SerializeBundle(const Model& model) {
   StoreU32(p + kManifestLengthOffset, static_cast<uint32_t>(bytes.size()));
   StoreU32(p + kManifestCrcOffset, Crc32c(bytes.data(), bytes.size()));
   std::memcpy(p + kHeaderBytes, bytes.data(), bytes.size());
-  int i = 0;
-  for (const auto& [name, e] : entries) {
+  for (int i = 0; i < manifest.tensors_size(); ++i) {
     const pb::TensorEntry& t = manifest.tensors(i);
-    const void* src = e.storage == TensorStorage::kF16
-                          ? static_cast<const void*>(halves[static_cast<size_t>(i)].data())
-                          : static_cast<const void*>(e.data);
-    if (t.size_bytes() > 0) std::memcpy(p + t.offset(), src, t.size_bytes());
-    ++i;
+    if (t.size_bytes() > 0) std::memcpy(p + t.offset(), sources[i], t.size_bytes());
   }
 
   // Never write what ReadBundle would refuse: decode the result with the reader's checks

@@ -1,9 +1,9 @@
 // RoundWeightsToF16: float16 storage of a model's weights (bundle.h).
 #include <cmath>
-#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "adaspring/engine/bundle.h"
 #include "bundle/half.h"
@@ -13,11 +13,9 @@ namespace adaspring::engine {
 absl::StatusOr<std::shared_ptr<Model>> RoundWeightsToF16(const Model& model) {
   using bundle_internal::FloatToHalf;
   using bundle_internal::HalfToFloat;
-  constexpr std::string_view kSuffix = ".weight";
   TensorStore store;
   for (const auto& [name, e] : model.tensors().entries()) {
-    const bool weight = name.size() > kSuffix.size() &&
-                        name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0;
+    const bool weight = absl::EndsWith(name, ".weight");
     std::vector<float> values(e.data, e.data + e.numel);
     if (weight) {
       for (int64_t i = 0; i < e.numel; ++i) {

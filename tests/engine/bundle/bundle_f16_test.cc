@@ -7,6 +7,7 @@
 #include <limits>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "adaspring/engine/bundle.h"
 #include "engine/bundle/bundle_test_util.h"
 
@@ -75,7 +76,7 @@ TEST(BundleF16Test, RoundsToNearestEvenAndLeavesOtherTensorsAlone) {
   for (const auto& [name, e] : model->tensors().entries()) {
     const TensorStore::Entry* r = (*rounded)->tensors().Find(name);
     ASSERT_NE(r, nullptr) << name;
-    const bool weight = name.size() > 7 && name.compare(name.size() - 7, 7, ".weight") == 0;
+    const bool weight = absl::EndsWith(name, ".weight");
     EXPECT_EQ(r->storage, weight ? TensorStorage::kF16 : TensorStorage::kF32) << name;
     if (!weight) {
       EXPECT_EQ(std::memcmp(r->data, e.data, e.numel * sizeof(float)), 0) << name;
@@ -120,7 +121,7 @@ TEST(BundleF16Test, Float16BundleIsSmallerAndReadsBackBitExact) {
   EXPECT_LT(f16_bytes->size(), f32_bytes->size() * 6 / 10);
   const pb::BundleManifest m = ManifestOf(*f16_bytes);
   for (const pb::TensorEntry& t : m.tensors()) {
-    const bool weight = t.name().size() > 7 && t.name().substr(t.name().size() - 7) == ".weight";
+    const bool weight = absl::EndsWith(t.name(), ".weight");
     EXPECT_EQ(t.dtype(), weight ? pb::TENSOR_DTYPE_F16 : pb::TENSOR_DTYPE_F32) << t.name();
   }
 
