@@ -147,10 +147,22 @@ void Supernet::SortChannelsByImportance() {
     for (std::vector<float>* t : {&w1->value, &w1->momentum}) permute_rows(*t, row1);
     for (Param* p : {gamma, beta})
       for (std::vector<float>* t : {&p->value, &p->momentum}) permute_rows(*t, 1);
+    // A narrow row r only ever saw its first inner_choices[r] channels; the rest of the row
+    // holds stale values. A channel that moves into the prefix from beyond it takes its
+    // statistics from the widest row instead (conv1's output channel does not depend on this
+    // block's width, so those are its statistics). Without this, reduced-rank students, which
+    // normalise with the running statistics, ran with garbage scales after every sort.
+    const int widest = static_cast<int>(
+        std::max_element(b.inner_choices.begin(), b.inner_choices.end()) - b.inner_choices.begin());
     for (std::vector<float>* t : {&st.mean, &st.var}) {
       std::vector<float> old = *t;
-      for (int r = 0; r < st.rows; ++r)
-        for (int j = 0; j < inner; ++j) (*t)[r * inner + j] = old[r * inner + perm[j]];
+      for (int r = 0; r < st.rows; ++r) {
+        const int seen = b.inner_choices[r];
+        for (int j = 0; j < inner; ++j) {
+          const int from = perm[j] < seen ? r : widest;
+          (*t)[r * inner + j] = old[from * inner + perm[j]];
+        }
+      }
     }
     // conv2: [out, inner, k, k]; permute the input-channel axis.
     for (std::vector<float>* t : {&w2->value, &w2->momentum}) {

@@ -156,6 +156,41 @@ TEST(SupernetTest, SortingChannelsKeepsTheFullNetworkFunction) {
   }
 }
 
+TEST(SupernetTest, SortingGivesNarrowRowsTheStatisticsOfTheChannelsThatMoveIn) {
+  // s1.b0: 16 inner channels, width rows {8, 16}. Row 0 only ever saw channels 0..7; its
+  // slots 8..15 hold values no channel owns (marked -7 here).
+  Fixture f = Make(4);
+  Param* w1 = f.net->FindParam("s1.b0.conv1.weight");  // [16, 8, 3, 3]
+  for (int j = 0; j < 16; ++j)
+    for (int i = 0; i < 72; ++i) w1->value[j * 72 + i] = 0.01f * (j + 1);  // reverse order
+  BnStats& st = f.net->bn_stats().at("s1.b0.bn1");
+  ASSERT_EQ(st.rows, 2);
+  ASSERT_EQ(st.channels, 16);
+  for (int j = 0; j < 16; ++j) {
+    st.mean[16 + j] = 100.f + j;  // widest row
+    st.var[16 + j] = 1.f + j;
+    st.mean[j] = j < 8 ? 200.f + j : -7.f;
+    st.var[j] = j < 8 ? 50.f + j : -7.f;
+  }
+  f.net->SortChannelsByImportance();
+  for (int j = 0; j < 16; ++j) {
+    const int c = 15 - j;  // the channel now in slot j
+    EXPECT_EQ(st.mean[16 + j], 100.f + c) << j;
+    EXPECT_EQ(st.var[16 + j], 1.f + c) << j;
+    if (j < 8) {  // row 0's prefix: channels 15..8, never seen at width 8
+      EXPECT_EQ(st.mean[j], 100.f + c) << j;
+      EXPECT_EQ(st.var[j], 1.f + c) << j;
+    }
+  }
+  // Sorting again changes nothing, and row 0 keeps what it now has.
+  const std::vector<float> mean = st.mean, var = st.var;
+  f.net->SortChannelsByImportance();
+  for (int j = 0; j < 8; ++j) {
+    EXPECT_EQ(st.mean[j], mean[j]) << j;
+    EXPECT_EQ(st.var[j], var[j]) << j;
+  }
+}
+
 TEST(SupernetTest, CalibratedStatisticsAndExportPassTheModelCheck) {
   ConfigSpace space(TinyArch());
   Fixture f = Make(3);
