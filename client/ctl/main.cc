@@ -230,6 +230,11 @@ int Main(int argc, char** argv) {
                    "normal scheduling at nice -5, as the unit's default)")
       ->type_name("N")
       ->check(CLI::Range(0, 99));
+  demo->add_option("--app-rt-priority", demo_opts.app_rt_priority,
+                   "Run each app's request thread under SCHED_RR at this priority (default 0 = "
+                   "off: the apps run at --app-nice)")
+      ->type_name("N")
+      ->check(CLI::Range(0, 99));
   demo->callback([&] { rc = CmdDemo(g, demo_opts); });
 
   if (argc < 2) {

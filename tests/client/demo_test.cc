@@ -57,8 +57,9 @@ TEST(DemoTest, ShortRunIsConsistentAndFailsNoRequest) {
       const json& a = summary["policies"][policy]["apps"][app];
       EXPECT_EQ(a["failed_requests"].get<int64_t>(), 0) << policy << "/" << app;
       EXPECT_GT(a["requests"].get<int64_t>(), 0) << policy << "/" << app;
-      for (const char* key : {"slo_violation_pct", "accuracy", "p50_ms", "p99_ms",
-                              "energy_mj_per_inference", "switches", "energy_source", "tight"})
+      for (const char* key :
+           {"slo_violation_pct", "accuracy", "p50_ms", "p99_ms", "energy_mj_per_inference",
+            "switches", "energy_source", "tight", "compute_p99_ms", "daemon_p99_ms"})
         EXPECT_TRUE(a.contains(key)) << policy << "/" << app << " lacks " << key;
       EXPECT_EQ(a["energy_source"], "estimated");  // no power meter on this machine
     }
@@ -77,15 +78,21 @@ TEST(DemoTest, ShortRunIsConsistentAndFailsNoRequest) {
   std::istringstream csv(ReadAll(out + "/requests.csv"));
   std::string line;
   std::getline(csv, line);
-  EXPECT_EQ(line, "policy,app,t_s,phase,latency_ms,ok,code,correct,config_id,compute_us,macs");
+  EXPECT_EQ(line,
+            "policy,app,t_s,phase,latency_ms,ok,code,correct,config_id,compute_us,macs,queue_us");
   while (std::getline(csv, line)) {
     std::vector<std::string> c = absl::StrSplit(line, ',');
-    ASSERT_EQ(c.size(), 11u) << line;
+    ASSERT_EQ(c.size(), 12u) << line;
     Tally& t = tally[c[0] + "/" + c[1]];
     ++t.requests;
     if (c[5] == "1") {
       ++t.ok;
       t.correct += c[7] == "1";
+      // The daemon's own share (queued + compute) lies inside the end-to-end time.
+      const double latency_ms = std::stod(c[4]), compute_us = std::stod(c[9]);
+      const double queue_us = std::stod(c[11]);
+      EXPECT_GT(compute_us, 0) << line;
+      EXPECT_LE((queue_us + compute_us) / 1000.0, latency_ms + 0.01) << line;
     } else {
       ++t.failed;
     }

@@ -28,6 +28,10 @@ struct DemoOptions {
   // SCHED_RR priority of the daemon's threads (0 = the normal policy at nice -5), applied only
   // where permitted; what a unit drop-in with CPUSchedulingPolicy=rr does.
   int daemon_rt_priority = 1;
+  // SCHED_RR priority of each app's request thread (0 = off: the apps run at `app_nice`),
+  // applied only where permitted. What an app with a hard latency budget does on a board
+  // where other software competes for the cores.
+  int app_rt_priority = 0;
 };
 
 int CmdDemo(const GlobalOptions& g, const DemoOptions& o);

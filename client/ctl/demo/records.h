@@ -20,6 +20,7 @@ struct RequestRecord {
   bool correct = false;
   uint64_t config_id = 0;
   double compute_us = 0;  // daemon-reported compute time
+  double queue_us = 0;    // daemon-reported time queued before compute
   int64_t macs = 0;       // of the configuration that served it (0 = unknown)
 };
 
@@ -38,6 +39,9 @@ struct AppFigures {
   // The daemon's compute time alone (what the model configuration decides; the end-to-end
   // figures also hold gRPC, queueing and the OS scheduler's delays under contention).
   double compute_p50_ms = 0, compute_p99_ms = 0;
+  // Time in the daemon (queued + compute): what the daemon's scheduling and the configuration
+  // decide together; the rest of the end-to-end time is gRPC and the client's own scheduling.
+  double daemon_p50_ms = 0, daemon_p99_ms = 0;
   double energy_mj_per_inference = 0;
   std::string energy_source = "estimated";
   int switches = 0;

@@ -1,6 +1,7 @@
 // The demo runner: daemon child process, scenario driver, busy processes, app threads and the
 // live view. Reporting is in report.cc.
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
@@ -193,7 +194,15 @@ struct Shared {
 void RunApp(const DemoApp& app, const std::string& policy, const std::string& socket,
             const std::string& model, const std::string& pin, const client::IdxImages& images,
             const std::vector<uint8_t>& labels, Clock::time_point start, double duration_s,
-            int offset, Shared* shared, std::atomic<int>* failures) {
+            int offset, int rt_priority, Shared* shared, std::atomic<int>* failures,
+            std::atomic<int>* rt_refused) {
+  if (rt_priority > 0) {
+    // This thread sends the app's requests and, through gRPC's synchronous API, waits for
+    // their answers; threads gRPC starts from it inherit the policy.
+    sched_param param{};
+    param.sched_priority = rt_priority;
+    if (pthread_setschedparam(pthread_self(), SCHED_RR, &param) != 0) rt_refused->fetch_add(1);
+  }
   client::ClientOptions co;
   co.socket_path = socket;
   auto cl = client::Client::Connect(co);
@@ -259,6 +268,7 @@ void RunApp(const DemoApp& app, const std::string& policy, const std::string& so
       rec.correct = r->ArgMax(0) == labels[idx];
       rec.config_id = r->configuration_id;
       rec.compute_us = r->compute_us;
+      rec.queue_us = r->queue_us;
     }
     (void)pixels_per_image;
     {
@@ -458,7 +468,7 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
     std::cerr << "demo: policy " << policy << (pin.empty() ? "" : " (pinned: " + pin + ")") << "\n";
 
     Shared shared;
-    std::atomic<int> failures{0};
+    std::atomic<int> failures{0}, rt_refused{0};
     // Collect evolution reaction times from the admin event stream.
     std::atomic<bool> stop_events{false};
     std::vector<double> reactions;
@@ -487,7 +497,8 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
     for (size_t a = 0; a < apps.size(); ++a)
       threads.emplace_back(RunApp, std::cref(apps[a]), policy, AppSocket(g), model, pin,
                            std::cref(*images), std::cref(*labels), start, per_policy_s,
-                           static_cast<int>(a * 3000), &shared, &failures);
+                           static_cast<int>(a * 3000), o.app_rt_priority, &shared, &failures,
+                           &rt_refused);
 
     // Drive the scenario and print the live view, once per second of wall time.
     size_t step = 0;
@@ -532,6 +543,9 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     for (auto& th : threads) th.join();
+    if (rt_refused.load() > 0)
+      std::cerr << "demo: real-time scheduling for the apps needs root or CAP_SYS_NICE; they ran "
+                   "at their nice value\n";
     busy.Set(0);
     ApplyStep(g, ScenarioStep{}, false);  // clear the override
     events_ctx.TryCancel();
