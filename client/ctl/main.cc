@@ -231,8 +231,8 @@ int Main(int argc, char** argv) {
       ->type_name("N")
       ->check(CLI::Range(0, 99));
   demo->add_option("--app-rt-priority", demo_opts.app_rt_priority,
-                   "Run each app's request thread under SCHED_RR at this priority (default 0 = "
-                   "off: the apps run at --app-nice)")
+                   "Run each app's request thread under SCHED_RR at this priority (default 1; 0 "
+                   "= off: the apps run at --app-nice)")
       ->type_name("N")
       ->check(CLI::Range(0, 99));
   demo->callback([&] { rc = CmdDemo(g, demo_opts); });

@@ -30,8 +30,8 @@ struct DemoOptions {
   int daemon_rt_priority = 1;
   // SCHED_RR priority of each app's request thread (0 = off: the apps run at `app_nice`),
   // applied only where permitted. What an app with a hard latency budget does on a board
-  // where other software competes for the cores.
-  int app_rt_priority = 0;
+  // where other software competes for the cores; the busy processes stay at the normal policy.
+  int app_rt_priority = 1;
 };
 
 int CmdDemo(const GlobalOptions& g, const DemoOptions& o);
