@@ -43,6 +43,13 @@ class ServedVariant {
   // `input`: batch x C x H x W floats, normalised. Writes batch x classes logits.
   virtual absl::Status Run(const float* input, int batch, float* logits,
                            Scratch* scratch) const = 0;
+  // Whether a Run of `batch` images on `scratch` finds everything made already; a first run
+  // at a new batch size creates that size's primitives (milliseconds). MakeReady does that
+  // without running. Backends without such a cost keep the defaults.
+  virtual bool Ready(int /*batch*/, const Scratch& /*scratch*/) const { return true; }
+  virtual absl::Status MakeReady(int /*batch*/, Scratch* /*scratch*/) const {
+    return absl::OkStatus();
+  }
 };
 
 struct BackendOptions {

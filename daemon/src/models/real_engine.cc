@@ -19,6 +19,7 @@ class RealScratch final : public Scratch {
  public:
   explicit RealScratch(int threads) : ws_(engine::NewWorkspace(threads)) {}
   engine::Workspace* ws() { return ws_.get(); }
+  int threads() const { return ws_->threads(); }
 
  private:
   std::unique_ptr<engine::Workspace> ws_;
@@ -32,6 +33,12 @@ class RealVariant final : public ServedVariant {
   uint64_t id() const override { return v_->id(); }
   absl::Status Run(const float* input, int batch, float* logits, Scratch* scratch) const override {
     return v_->Run(input, batch, logits, static_cast<RealScratch*>(scratch)->ws());
+  }
+  bool Ready(int batch, const Scratch& scratch) const override {
+    return v_->Ready(batch, static_cast<const RealScratch&>(scratch).threads());
+  }
+  absl::Status MakeReady(int batch, Scratch* scratch) const override {
+    return v_->MakeReady(batch, static_cast<RealScratch*>(scratch)->ws());
   }
 
  private:

@@ -217,6 +217,11 @@ bool BuiltLayer::Repack(const dnnl::memory::desc& md, Exec* e) const {
   }
 }
 
+bool BuiltLayer::HasBatch(int batch, int threads) const {
+  absl::MutexLock lock(&mu_);
+  return execs_.count({batch, threads}) > 0;
+}
+
 absl::StatusOr<const BuiltLayer::Exec*> BuiltLayer::ForBatch(int batch, int threads) const {
   absl::MutexLock lock(&mu_);
   auto it = execs_.find({batch, threads});

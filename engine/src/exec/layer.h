@@ -51,6 +51,8 @@ class BuiltLayer {
   // The primitive for `batch` images with `threads` OpenMP threads, created once under a lock
   // (the caller's thread must already have omp_set_num_threads(threads)).
   absl::StatusOr<const Exec*> ForBatch(int batch, int threads) const;
+  // Whether ForBatch(batch, threads) would find its primitive made.
+  bool HasBatch(int batch, int threads) const;
 
   const PlanLayer& layer() const { return layer_; }
   int64_t packed_bytes() const { return packed_bytes_; }

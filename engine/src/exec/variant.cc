@@ -44,6 +44,23 @@ absl::StatusOr<WorkspaceImpl::Binding*> VariantImpl::Prepare(const float* input,
   return *b;
 }
 
+bool VariantImpl::Ready(int batch, int threads) const {
+  for (const auto& layer : layers_)
+    if (!layer->HasBatch(batch, threads)) return false;
+  return true;
+}
+
+absl::Status VariantImpl::MakeReady(int batch, Workspace* ws) const {
+  // Binding creates the primitives and the workspace's memory objects for this size; the
+  // data handles set here are replaced by every Run before anything executes.
+  float placeholder[1] = {0.f};
+  try {
+    return Prepare(placeholder, batch, placeholder, ws).status();
+  } catch (const dnnl::error& e) {
+    return FromDnnl(e, absl::StrCat("preparing variant ", text_, " for batch ", batch));
+  }
+}
+
 absl::Status VariantImpl::Run(const float* input, int batch, float* logits,
                               Workspace* ws_base) const {
   try {

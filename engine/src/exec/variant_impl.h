@@ -72,6 +72,8 @@ class VariantImpl final : public Variant {
   const VariantStats& stats() const override { return plan_.stats; }
   int64_t ArenaBytes(int batch) const override { return batch * plan_.arena_bytes_per_image; }
   absl::Status Run(const float* input, int batch, float* logits, Workspace* ws) const override;
+  bool Ready(int batch, int threads) const override;
+  absl::Status MakeReady(int batch, Workspace* ws) const override;
   std::vector<std::string> LayerNames() const override;
   absl::StatusOr<std::vector<double>> TimeLayersAlone(int batch, int reps,
                                                       Workspace* ws) const override;

@@ -6,6 +6,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <vector>
 
 #include "adaspring/engine/arch.h"
@@ -14,7 +15,8 @@
 namespace adaspring::daemon {
 namespace {
 
-// Runs only while the gate is open; records every batch it ran.
+// Runs only while the gate is open; records every batch it ran. Batch sizes in `unready`
+// report !Ready until MakeReady.
 class GatedVariant final : public ServedVariant {
  public:
   explicit GatedVariant(engine::Config c) : config_(std::move(c)) {}
@@ -30,10 +32,35 @@ class GatedVariant final : public ServedVariant {
     for (int i = 0; i < batch * 10; ++i) logits[i] = 0;
     return absl::OkStatus();
   }
+  bool Ready(int batch, const Scratch&) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return unready_.count(batch) == 0;
+  }
+  absl::Status MakeReady(int batch, Scratch*) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    unready_.erase(batch);
+    made_.push_back(batch);
+    cv_.notify_all();
+    return absl::OkStatus();
+  }
+  void SetUnready(std::set<int> sizes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    unready_ = std::move(sizes);
+  }
+  // Waits until MakeReady has been called `n` times; returns the sizes it was called for.
+  std::vector<int> WaitMade(size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    EXPECT_TRUE(cv_.wait_for(lock, std::chrono::seconds(10), [&] { return made_.size() >= n; }));
+    return made_;
+  }
   void Open() {
     std::lock_guard<std::mutex> lock(mu_);
     open_ = true;
     cv_.notify_all();
+  }
+  void Close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = false;
   }
   // Waits until `n` runs have started (blocked at the gate or done).
   void WaitRunning(int n) {
@@ -53,6 +80,8 @@ class GatedVariant final : public ServedVariant {
   bool open_ = false;
   mutable int waiting_ = 0;
   mutable std::vector<int> batches_;
+  mutable std::set<int> unready_;
+  mutable std::vector<int> made_;
 };
 
 class Recorder final : public JobSink {
@@ -173,6 +202,39 @@ TEST(SchedulerTest, QueuedRequestsOfTheSameVariantAreBatched) {
   f.sink.WaitDone(4);
   EXPECT_EQ(f.variant->batches(), (std::vector<int>{1, 3}));
   for (auto& r : f.responses) EXPECT_EQ(r.output().raw_contents().size(), 40u);
+}
+
+TEST(SchedulerTest, ABatchSizeNotYetReadyRunsRequestByRequestThenIsMadeReady) {
+  Fixture f;
+  f.variant->SetUnready({3});
+  SchedulerOptions o;
+  o.workers = 1;
+  o.batch_max = 8;
+  o.batch_max_delay_us = 0;
+  Scheduler sched(f.engine.get(), o);
+  sched.Start();
+  auto a = f.NewSession("a", 10), b = f.NewSession("b", 10);
+  std::deque<v1::InferRequest> reqs(8, f.requests[0]);
+  std::deque<v1::InferResponse> resps(8);
+  auto round = [&](int first) {
+    ASSERT_TRUE(sched.Submit(a, &reqs[first], &resps[first], 1, kNever, &f.sink, Tag(first)).ok());
+    f.variant->WaitRunning(first + 1);
+    for (int i = first + 1; i < first + 4; ++i)
+      ASSERT_TRUE(
+          sched.Submit(i % 2 ? b : a, &reqs[i], &resps[i], 1, kNever, &f.sink, Tag(i)).ok());
+    f.variant->Open();
+    f.sink.WaitDone(first + 4);
+  };
+  // Three queued requests would make a batch of 3, which is not ready: they run one by one
+  // (no request waits for primitive creation), and the idle worker then makes size 3 ready.
+  round(0);
+  EXPECT_EQ(f.variant->WaitMade(1), (std::vector<int>{3}));
+  EXPECT_EQ(f.variant->batches(), (std::vector<int>{1, 1, 1, 1}));
+  // The next three run as one batch.
+  f.variant->Close();
+  round(4);
+  EXPECT_EQ(f.variant->batches(), (std::vector<int>{1, 1, 1, 1, 1, 3}));
+  for (auto& r : resps) EXPECT_EQ(r.output().raw_contents().size(), 40u);
 }
 
 TEST(SchedulerTest, WeightedFairQueueingFollowsPriority) {

@@ -201,6 +201,29 @@ TEST_F(VariantTest, BatchEqualsSingleImageRuns) {
   }
 }
 
+TEST_F(VariantTest, MakeReadyCreatesABatchSizeWithoutRunningIt) {
+  // A configuration no other test runs, at a batch size no other test uses.
+  Config c = space().Smallest(Precision::kF32);
+  c.width_idx.back() = static_cast<uint8_t>(space().net().blocks.back().inner_choices.size() - 1);
+  auto v = evolver_->Evolve(c);
+  ASSERT_TRUE(v.ok()) << v.status();
+  const int batch = 7;
+  EXPECT_FALSE((*v)->Ready(batch, 1));
+  auto ws = NewWorkspace(1);
+  ASSERT_TRUE((*v)->MakeReady(batch, ws.get()).ok());
+  EXPECT_TRUE((*v)->Ready(batch, 1));
+  EXPECT_EQ((*v)->MakeReady(0, ws.get()).code(), absl::StatusCode::kInvalidArgument);
+  // The prepared size runs, and agrees with single-image runs.
+  const auto in = RandomInput((*model_)->arch(), batch, 9);
+  const int classes = (*model_)->arch().num_classes;
+  std::vector<float> all(static_cast<size_t>(batch) * classes), singles(all.size());
+  ASSERT_TRUE((*v)->Run(in.data(), batch, all.data(), ws.get()).ok());
+  const size_t image = in.size() / batch;
+  for (int i = 0; i < batch; ++i)
+    ASSERT_TRUE((*v)->Run(in.data() + i * image, 1, singles.data() + i * classes, ws.get()).ok());
+  EXPECT_LE(RelError(all, singles), 1e-5);
+}
+
 TEST_F(VariantTest, ConcurrentRunsWithOwnWorkspacesAgree) {
   auto v = evolver_->Evolve(space().Full(Precision::kF32));
   ASSERT_TRUE(v.ok());

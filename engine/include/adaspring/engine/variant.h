@@ -69,6 +69,14 @@ class Variant {
   // at a new batch size creates that size's primitives (once, under a lock).
   virtual absl::Status Run(const float* input, int batch, float* logits, Workspace* ws) const = 0;
 
+  // Whether a Run of `batch` images on a workspace with `threads` OpenMP threads finds that
+  // size's primitives made already (batch 1 is made at Evolve() for the evolver's threads).
+  // A latency-critical caller can run a batch it would otherwise have to wait for (a few ms
+  // of primitive creation) as smaller runs, and MakeReady() when it is idle.
+  virtual bool Ready(int batch, int threads) const = 0;
+  // Creates what the first Run of `batch` images on `ws` would create, without running.
+  virtual absl::Status MakeReady(int batch, Workspace* ws) const = 0;
+
   // Per-layer view, for profiling and the overhead benchmark: "name [oneDNN implementation]" of the
   // primitives in execution order, and the median time of each when run alone (ms, `reps`
   // repetitions).
