@@ -403,6 +403,9 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
                                        " (as the systemd unit starts it) needs root "
                                        "or CAP_SYS_NICE\n"));
   }
+  if (o.app_rt_priority > 0)
+    std::cerr << "demo: each app's request thread runs under SCHED_RR priority "
+              << o.app_rt_priority << " where permitted (--app-rt-priority)\n";
   std::cerr << (apps_niced ? absl::StrCat("demo: the apps run at nice ", o.app_nice,
                                           ", the busy processes at nice 0\n")
                            : absl::StrCat("demo: the apps run at this shell's nice value (nice ",
