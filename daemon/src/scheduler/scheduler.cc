@@ -240,7 +240,7 @@ void Scheduler::Execute(Worker* w, const std::shared_ptr<const ActiveVariant>& a
   }
   // Expired requests are not computed.
   const LoadedModel* model_ptr = nullptr;
-  int images = 0;
+  int images = 0, live = 0;
   for (Job* j : jobs) {
     j->done = false;
     if (j->deadline <= start) {
@@ -250,6 +250,7 @@ void Scheduler::Execute(Worker* w, const std::shared_ptr<const ActiveVariant>& a
     }
     model_ptr = j->session->model().get();
     images += j->batch;
+    ++live;
   }
   if (images == 0) return;
   const LoadedModel& model = *model_ptr;
@@ -265,11 +266,12 @@ void Scheduler::Execute(Worker* w, const std::shared_ptr<const ActiveVariant>& a
   }
   // A batch size this variant has not run yet would first create its primitives (a few ms,
   // more than the whole batch's compute on small models): run the requests one by one instead
-  // and make that size ready once the queue is empty.
+  // and make that size ready once the queue is empty. (A lone request runs at its own size
+  // either way, so the common case does not ask.)
   const ServedVariant& variant = *av->variant;
-  const bool ready = variant.Ready(images, *w->scratch);
+  const bool split = live > 1 && !variant.Ready(images, *w->scratch);
   absl::Status run;
-  if (ready) {
+  if (!split) {
     run = variant.Run(w->input.data(), images, w->logits.data(), w->scratch.get());
   } else {
     size_t in = 0, out = 0;
@@ -343,7 +345,7 @@ void Scheduler::Execute(Worker* w, const std::shared_ptr<const ActiveVariant>& a
   }
   // Idle now: create the batch size the requests above were split for, so the next batch of
   // that size runs whole. (A failure here would repeat on that run and be reported there.)
-  if (!ready && run.ok() && queued_.load(std::memory_order_relaxed) == 0)
+  if (split && run.ok() && queued_.load(std::memory_order_relaxed) == 0)
     (void)variant.MakeReady(images, w->scratch.get());
 }
 
