@@ -3,7 +3,8 @@
 //
 //   adaspring-bench accuracy --model FILE.asb --data DIR [--configs N] [--threads N] --json
 //   -> {"bench":"accuracy","model":...,"full_f32":...,"full_int8":...,"narrow_f32":...,
-//       "smallest":...,"configs":N,"kendall_tau":...,"mae_pt":...,"images":...}
+//       "smallest":...,"configs":N,"kendall_tau":...,"mae_pt":...,"images":...,
+//       "split_half_tau":...,"tau_noise_ceiling":...}
 // Accuracies are fractions of DIR/t10k-*; `configs` random configurations (not among the
 // bundle's fitted ones) are measured and compared with the bundle's predictor.
 #include <algorithm>
@@ -37,23 +38,51 @@ struct TestSet {
   std::vector<int32_t> labels;
 };
 
-absl::StatusOr<double> Accuracy(adaspring::engine::Evolver& evolver,
-                                adaspring::engine::Workspace* ws, const Config& c,
-                                const TestSet& set) {
+struct Measured {
+  double all = 0;            // accuracy on the whole set
+  double even = 0, odd = 0;  // on the even- and odd-numbered images
+};
+
+absl::StatusOr<Measured> Accuracy(adaspring::engine::Evolver& evolver,
+                                  adaspring::engine::Workspace* ws, const Config& c,
+                                  const TestSet& set) {
   auto v = evolver.Evolve(c);
   if (!v.ok()) return v.status();
   const int classes = evolver.model().net().num_classes;
   const int batch = adaspring::engine::kMaxBatch;
   std::vector<float> logits(static_cast<size_t>(batch) * classes);
-  int64_t correct = 0;
+  int64_t correct[2] = {0, 0};
   for (int start = 0; start < set.count; start += batch) {
     const int n = std::min(batch, set.count - start);
     if (auto s = (*v)->Run(set.images.data() + start * set.image_size, n, logits.data(), ws);
         !s.ok())
       return s;
-    correct += train::CountCorrect(logits.data(), set.labels.data() + start, n, classes);
+    for (int i = 0; i < n; ++i)
+      correct[(start + i) % 2] +=
+          train::CountCorrect(logits.data() + static_cast<size_t>(i) * classes,
+                              set.labels.data() + start + i, 1, classes);
   }
-  return static_cast<double>(correct) / set.count;
+  Measured m;
+  m.all = static_cast<double>(correct[0] + correct[1]) / set.count;
+  m.even = static_cast<double>(correct[0]) / ((set.count + 1) / 2);
+  m.odd = set.count > 1 ? static_cast<double>(correct[1]) / (set.count / 2) : 0;
+  return m;
+}
+
+double Pearson(const std::vector<double>& a, const std::vector<double>& b) {
+  const size_t n = a.size();
+  if (n < 2) return 0;
+  double ma = 0, mb = 0;
+  for (size_t i = 0; i < n; ++i) ma += a[i], mb += b[i];
+  ma /= n;
+  mb /= n;
+  double sab = 0, saa = 0, sbb = 0;
+  for (size_t i = 0; i < n; ++i) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) * (a[i] - ma);
+    sbb += (b[i] - mb) * (b[i] - mb);
+  }
+  return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0;
 }
 
 int AccuracyBench(int argc, char** argv) {
@@ -122,7 +151,7 @@ int AccuracyBench(int argc, char** argv) {
   for (const Headline& h : heads) {
     auto acc = Accuracy(**evolver, ws.get(), h.c, set);
     if (!acc.ok()) return fail(acc.status());
-    *h.out = *acc;
+    *h.out = acc->all;
   }
 
   // Held-out configurations: random, excluding those the predictor was fitted on.
@@ -131,14 +160,16 @@ int AccuracyBench(int argc, char** argv) {
     if (!m.heldout && m.split == "val") fitted.insert(m.config);
   auto estimator = adaspring::engine::MakeAccuracyEstimator(**model);
   std::mt19937_64 rng(seed);
-  std::vector<double> measured, predicted;
+  std::vector<double> measured, predicted, even, odd;
   std::set<uint64_t> seen;
   while (static_cast<int>(measured.size()) < configs) {
     Config c = space.Canonical(space.Sample(rng));
     if (!seen.insert(space.ToId(c)).second || fitted.count(space.ToText(c))) continue;
     auto acc = Accuracy(**evolver, ws.get(), c, set);
     if (!acc.ok()) return fail(acc.status());
-    measured.push_back(*acc);
+    measured.push_back(acc->all);
+    even.push_back(acc->even);
+    odd.push_back(acc->odd);
     predicted.push_back(estimator->Predict(c));
     if (measured.size() % 64 == 0) (*evolver)->ClearCache();
   }
@@ -146,23 +177,43 @@ int AccuracyBench(int argc, char** argv) {
   for (size_t i = 0; i < measured.size(); ++i) mae += std::abs(measured[i] - predicted[i]);
   mae = measured.empty() ? 0 : 100 * mae / measured.size();
   const double tau = adaspring::engine::AccuracyPredictor::KendallTau(measured, predicted);
+  // How far test-set sampling noise alone limits tau. The configurations' accuracies on the
+  // even- and odd-numbered images are two independent measurements of half the size:
+  // split_half_tau is their agreement. Their correlation r, stepped up to the whole set
+  // (Spearman-Brown: 2r / (1 + r)), is the share of the measured spread that is real; a
+  // predictor knowing every configuration's true accuracy would correlate with the measured
+  // one by sqrt of that, which for normal scores is a Kendall tau of (2/pi) asin(sqrt(.)):
+  // tau_noise_ceiling.
+  const double split_half_tau = adaspring::engine::AccuracyPredictor::KendallTau(even, odd);
+  const double r_half = Pearson(even, odd);
+  const double reliability = r_half > 0 ? 2 * r_half / (1 + r_half) : 0;
+  const double tau_ceiling = 2 / M_PI * std::asin(std::sqrt(reliability));
+  auto json_num = [](double v) {
+    return std::isfinite(v) ? absl::StrFormat("%.4f", v) : std::string("null");
+  };
 
   if (json) {
     std::printf(
         "{\"bench\":\"accuracy\",\"model\":\"%s\",\"full_f32\":%.4f,\"full_int8\":%.4f,"
         "\"narrow_f32\":%.4f,\"smallest\":%.4f,\"configs\":%d,\"kendall_tau\":%s,"
-        "\"mae_pt\":%.3f,\"predictor\":\"%s\",\"images\":%d}\n",
+        "\"mae_pt\":%.3f,\"predictor\":\"%s\",\"images\":%d,\"split_half_tau\":%s,"
+        "\"tau_noise_ceiling\":%s}\n",
         model_path.c_str(), full_f32, full_int8, narrow, smallest,
         static_cast<int>(measured.size()),
         // JSON has no NaN: tau is undefined for fewer than 2 configurations.
-        std::isfinite(tau) ? absl::StrFormat("%.4f", tau).c_str() : "null", mae,
-        std::string(estimator->kind()).c_str(), set.count);
+        json_num(tau).c_str(), mae, std::string(estimator->kind()).c_str(), set.count,
+        json_num(split_half_tau).c_str(),
+        json_num(measured.size() >= 2 ? tau_ceiling : NAN).c_str());
   } else {
     std::printf("model %s on %d test images\n", model_path.c_str(), set.count);
     std::printf("  full f32 %.4f  full int8 %.4f  narrowest f32 %.4f  smallest %.4f\n", full_f32,
                 full_int8, narrow, smallest);
     std::printf("  predictor (%s) on %zu held-out configs: Kendall tau %.3f, MAE %.2f pt\n",
                 std::string(estimator->kind()).c_str(), measured.size(), tau, mae);
+    std::printf(
+        "  test-set noise: split-half tau %.3f; a predictor of the true accuracies would reach "
+        "tau ~%.3f\n",
+        split_half_tau, tau_ceiling);
   }
   return 0;
 }

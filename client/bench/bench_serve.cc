@@ -1,6 +1,10 @@
 // adaspring-bench serve: K concurrent clients (each its own channel and session, pinned to one
 // configuration) against the daemon, compared with the same model and configuration run
 // in-process at batch 1 by as many workers as the daemon uses.
+#include <grpcpp/impl/client_unary_call.h>
+#include <grpcpp/impl/rpc_method.h>
+#include <grpcpp/support/byte_buffer.h>
+
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
@@ -34,6 +38,7 @@ struct ServeOptions {
 
 struct ClientTally {
   std::vector<double> latency_ms;
+  std::vector<double> compute_ms;  // the daemon's own compute time, from each response
   uint64_t ok = 0, errors = 0;
   std::string first_error;
 };
@@ -89,6 +94,7 @@ void RunUnary(const ServeOptions& o, v1::OpenSessionRequest open_req, int index,
       continue;
     }
     t->latency_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    t->compute_ms.push_back(resp.compute_us() / 1e3);
     ++t->ok;
   }
   grpc::ClientContext ctx;
@@ -125,6 +131,7 @@ void RunStream(const ServeOptions& o, v1::OpenSessionRequest open_req, int index
     } else if (it != sent.end()) {
       t->latency_ms.push_back(
           std::chrono::duration<double, std::milli>(Clock::now() - it->second).count());
+      t->compute_ms.push_back(resp.compute_us() / 1e3);
       ++t->ok;
     }
     if (it != sent.end()) sent.erase(it);
@@ -148,10 +155,39 @@ void RunStream(const ServeOptions& o, v1::OpenSessionRequest open_req, int index
   (void)stub->CloseSession(&close_ctx, close, &closed);
 }
 
+// The floor of one unary call on this machine: the median of `seconds` of blocking calls to
+// the daemon's standard health check (empty request: the daemon does no work of its own),
+// on a channel made like the clients'. 0 when the call fails.
+double RpcFloorP50Ms(const std::string& socket, double seconds) {
+  auto channel = client::internal::MakeChannel(socket, client::BackoffPolicy{}, true);
+  const grpc::internal::RpcMethod method("/grpc.health.v1.Health/Check",
+                                         grpc::internal::RpcMethod::NORMAL_RPC);
+  grpc::Slice empty("");  // HealthCheckRequest{} encodes to no bytes
+  const grpc::ByteBuffer request(&empty, 1);
+  std::vector<double> times;
+  const auto end = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1e3));
+  while (Clock::now() < end) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(In(5000));
+    grpc::ByteBuffer response;
+    const auto t0 = Clock::now();
+    const grpc::Status s = grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
+        channel.get(), method, &ctx, request, &response);
+    if (!s.ok()) return 0;
+    times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  }
+  return Percentile(times, 0.5);
+}
+
+struct InProcess {
+  double rps = 0;     // runs per second over all workers
+  double p50_ms = 0;  // median time of one run
+};
+
 // Requests per second of the engine alone: `workers` threads, each its own workspace with one
-// OpenMP thread (the daemon's throughput mode), batch 1.
-absl::StatusOr<double> InProcessRps(const std::string& bundle_path, const std::string& name,
-                                    const std::string& config, int workers, double seconds) {
+// OpenMP thread (the daemon's throughput mode), batch 1; and the median run time.
+absl::StatusOr<InProcess> InProcessRps(const std::string& bundle_path, const std::string& name,
+                                       const std::string& config, int workers, double seconds) {
   absl::StatusOr<std::shared_ptr<const engine::Model>> model;
   if (!bundle_path.empty()) {
     model = engine::ReadBundle(bundle_path);
@@ -178,21 +214,26 @@ absl::StatusOr<double> InProcessRps(const std::string& bundle_path, const std::s
   std::atomic<bool> failed{false};
   const auto end = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1e3));
   std::vector<std::thread> threads;
+  std::vector<std::vector<double>> times(static_cast<size_t>(workers));
   for (int w = 0; w < workers; ++w) {
-    threads.emplace_back([&] {
+    threads.emplace_back([&, w] {
       auto ws = engine::NewWorkspace(1);
       std::vector<float> input(input_elems, 0.1f), logits(classes);
       // Warm up (first run creates primitives) outside the measured count.
       if (!(*variant)->Run(input.data(), 1, logits.data(), ws.get()).ok()) failed = true;
       while (Clock::now() < end && !failed) {
+        const auto t0 = Clock::now();
         if (!(*variant)->Run(input.data(), 1, logits.data(), ws.get()).ok()) failed = true;
+        times[w].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
         runs.fetch_add(1, std::memory_order_relaxed);
       }
     });
   }
   for (auto& t : threads) t.join();
   if (failed) return absl::InternalError("in-process run failed");
-  return static_cast<double>(runs.load()) / seconds;
+  std::vector<double> all;
+  for (const auto& v : times) all.insert(all.end(), v.begin(), v.end());
+  return InProcess{static_cast<double>(runs.load()) / seconds, Percentile(all, 0.5)};
 }
 
 int Serve(int argc, char** argv) {
@@ -228,6 +269,7 @@ int Serve(int argc, char** argv) {
   const std::string config = ResolveConfig(*model, o.config);
   const auto open_req = BenchSession("bench-serve", model->name(), config, 60000000);
 
+  const double rpc_floor_p50 = o.clients == 1 ? RpcFloorP50Ms(o.socket, 1.0) : 0;
   std::vector<ClientTally> tallies(static_cast<size_t>(o.clients));
   std::vector<std::thread> threads;
   const auto start = Clock::now();
@@ -243,43 +285,52 @@ int Serve(int argc, char** argv) {
   }
   for (auto& t : threads) t.join();
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  std::vector<double> lat;
+  std::vector<double> lat, compute;
   uint64_t ok = 0, errors = 0;
   std::string first_error;
   for (auto& t : tallies) {
     lat.insert(lat.end(), t.latency_ms.begin(), t.latency_ms.end());
+    compute.insert(compute.end(), t.compute_ms.begin(), t.compute_ms.end());
     ok += t.ok;
     errors += t.errors;
     if (first_error.empty()) first_error = t.first_error;
   }
   const double rps = ok / elapsed;
   const double p50 = Percentile(lat, 0.5), p99 = Percentile(lat, 0.99);
+  const double compute_p50 = Percentile(compute, 0.5);
 
-  double inprocess = 0;
+  double inprocess = 0, inprocess_p50 = 0;
   auto ip = InProcessRps(model->path(), model->name(), config, o.workers,
                          o.inprocess_seconds > 0 ? o.inprocess_seconds : std::min(o.seconds, 5.0));
   if (ip.ok()) {
-    inprocess = *ip;
+    inprocess = ip->rps;
+    inprocess_p50 = ip->p50_ms;
   } else {
     std::fprintf(stderr, "serve: in-process baseline failed: %s\n",
                  std::string(ip.status().message()).c_str());
   }
   if (!first_error.empty()) std::fprintf(stderr, "serve: first error: %s\n", first_error.c_str());
   const double ratio = inprocess > 0 ? rps / inprocess : 0;
+  // What serving adds to one request's latency: the served median over the in-process median
+  // (meaningful with one client; with more, queueing behind the others is included).
+  const double added_p50 = inprocess_p50 > 0 ? p50 - inprocess_p50 : 0;
   if (o.json) {
     std::printf(
         "{\"bench\":\"serve\",\"clients\":%d,\"stream\":%s,\"rps\":%.1f,\"p50_ms\":%.3f,"
         "\"p99_ms\":%.3f,\"errors\":%llu,\"inprocess_rps\":%.1f,\"ratio\":%.3f,\"model\":\"%s\","
-        "\"config\":\"%s\",\"workers\":%d,\"seconds\":%.1f}\n",
+        "\"config\":\"%s\",\"workers\":%d,\"seconds\":%.1f,\"inprocess_p50_ms\":%.3f,"
+        "\"daemon_compute_p50_ms\":%.3f,\"added_p50_ms\":%.3f,\"rpc_floor_p50_ms\":%.3f}\n",
         o.clients, o.stream ? "true" : "false", rps, p50, p99,
         static_cast<unsigned long long>(errors), inprocess, ratio, model->name().c_str(),
-        config.c_str(), o.workers, elapsed);
+        config.c_str(), o.workers, elapsed, inprocess_p50, compute_p50, added_p50, rpc_floor_p50);
   } else {
     std::printf(
         "serve %s [%s]: %d clients%s, %.1f req/s, p50 %.3f ms, p99 %.3f ms, %llu errors\n"
-        "in-process (%d workers, batch 1): %.1f req/s; ratio %.3f\n",
+        "in-process (%d workers, batch 1): %.1f req/s, run p50 %.3f ms; ratio %.3f\n"
+        "daemon compute p50 %.3f ms; added over in-process p50 %.3f ms (one bare call: %.3f ms)\n",
         model->name().c_str(), config.c_str(), o.clients, o.stream ? " (stream)" : "", rps, p50,
-        p99, static_cast<unsigned long long>(errors), o.workers, inprocess, ratio);
+        p99, static_cast<unsigned long long>(errors), o.workers, inprocess, inprocess_p50, ratio,
+        compute_p50, added_p50, rpc_floor_p50);
   }
   return errors > 0 && ok == 0 ? 1 : 0;
 }

@@ -85,6 +85,7 @@ const std::vector<Field>& Fields() {
       {ADASPRING_KEY(scheduler, workers)},
       {ADASPRING_KEY(scheduler, batch_max)},
       {ADASPRING_KEY(scheduler, batch_max_delay_us)},
+      {ADASPRING_KEY(scheduler, inline_when_idle)},
       {ADASPRING_KEY(metrics, enabled)},
       {ADASPRING_KEY(metrics, listen)},
       {ADASPRING_KEY(logging, level)},

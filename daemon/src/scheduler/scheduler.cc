@@ -49,12 +49,24 @@ void Scheduler::Start() {
     w->jobs.reserve(options_.batch_max + 1);
     workers_.push_back(std::move(w));
   }
+  if (!options_.latency_mode && options_.run_inline_when_idle) {
+    // One inline run at a time: gRPC's callback threads are few (two in gRPC 1.51), and one
+    // of them must stay free to read arriving requests into the fair queues while another
+    // computes; otherwise under load requests would wait unread in their sockets, in
+    // arrival order whatever their apps' priorities.
+    absl::MutexLock lock(&mu_);
+    auto w = std::make_unique<Worker>();
+    w->scratch = engine_->NewScratch(threads_per_worker_);
+    w->jobs.reserve(1);
+    inline_free_.push_back(std::move(w));
+  }
   for (auto& w : workers_) w->thread = std::thread([this, p = w.get()] { WorkerLoop(p); });
 }
 
 absl::Status Scheduler::Submit(std::shared_ptr<Session> session, const v1::InferRequest* request,
                                v1::InferResponse* response, int batch,
-                               SteadyClock::time_point deadline, JobSink* sink, void* tag) {
+                               SteadyClock::time_point deadline, JobSink* sink, void* tag,
+                               bool may_run_inline) {
   if (session->inflight.fetch_add(1, std::memory_order_relaxed) >=
       options_.max_inflight_per_session) {
     session->inflight.fetch_sub(1, std::memory_order_relaxed);
@@ -89,6 +101,30 @@ absl::Status Scheduler::Submit(std::shared_ptr<Session> session, const v1::Infer
     AppFlow* flow = s->flow();
     job->finish_tag = std::max(virtual_time_, flow->last_finish_tag) + batch / weight;
     flow->last_finish_tag = job->finish_tag;
+    NoteArrivalLocked(s, job);
+    if (may_run_inline && active_.empty() && computing_ < num_workers_ && !inline_free_.empty()) {
+      // Nothing waits and a worker slot is free: run it here, saving the hand-off to a worker
+      // thread and back (tens of microseconds of wake-up on a small board, per request).
+      std::unique_ptr<Worker> w = std::move(inline_free_.back());
+      inline_free_.pop_back();
+      virtual_time_ = std::max(virtual_time_, job->finish_tag);
+      ++computing_;
+      ++inline_running_;
+      std::shared_ptr<const ActiveVariant> av = s->current();
+      mu_.Unlock();
+      w->jobs.clear();
+      w->jobs.push_back(job);
+      Execute(w.get(), av, w->jobs);
+      inline_runs_.fetch_add(1, std::memory_order_relaxed);
+      mu_.Lock();
+      job->next = free_;
+      free_ = job;
+      inline_free_.push_back(std::move(w));
+      --computing_;
+      --inline_running_;
+      if (!active_.empty()) cv_.Signal();  // a worker held back by the slot limit
+      return absl::OkStatus();
+    }
     SessionQueue& q = s->queue;
     if (q.tail) {
       q.tail->next = job;
@@ -102,24 +138,27 @@ absl::Status Scheduler::Submit(std::shared_ptr<Session> session, const v1::Infer
       active_.push_back(s);
     }
     queued_.fetch_add(1, std::memory_order_relaxed);
-    if (std::shared_ptr<const ActiveVariant> av = s->current()) {
-      if (arrivals_.size() > 1024) arrivals_.clear();
-      Arrivals& a = arrivals_[av->variant.get()];
-      if (a.last != SteadyClock::time_point{}) {
-        const bool closed_loop_repeat =
-            a.last_session == s && s->inflight.load(std::memory_order_relaxed) <= 1;
-        const double gap_us =
-            closed_loop_repeat
-                ? 1e6
-                : std::chrono::duration<double, std::micro>(job->enqueued - a.last).count();
-        a.mean_gap_us = 0.8 * a.mean_gap_us + 0.2 * std::min(gap_us, 1e6);
-      }
-      a.last = job->enqueued;
-      a.last_session = s;
-    }
   }
   cv_.Signal();
   return absl::OkStatus();
+}
+
+void Scheduler::NoteArrivalLocked(Session* s, const Job* job) {
+  std::shared_ptr<const ActiveVariant> av = s->current();
+  if (!av) return;
+  if (arrivals_.size() > 1024) arrivals_.clear();
+  Arrivals& a = arrivals_[av->variant.get()];
+  if (a.last != SteadyClock::time_point{}) {
+    const bool closed_loop_repeat =
+        a.last_session == s && s->inflight.load(std::memory_order_relaxed) <= 1;
+    const double gap_us =
+        closed_loop_repeat
+            ? 1e6
+            : std::chrono::duration<double, std::micro>(job->enqueued - a.last).count();
+    a.mean_gap_us = 0.8 * a.mean_gap_us + 0.2 * std::min(gap_us, 1e6);
+  }
+  a.last = job->enqueued;
+  a.last_session = s;
 }
 
 double Scheduler::ExpectedArrivalsLocked(const ServedVariant* variant, double window_us) const {
@@ -138,6 +177,10 @@ void Scheduler::Stop() {
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();
   }
+  // Inline runs started before stopping_ was set finish on their own threads.
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](int* running) { return *running == 0; }, &inline_running_));
 }
 
 Job* Scheduler::PopLocked(Session* s) {
@@ -195,8 +238,11 @@ void Scheduler::GatherLocked(const ServedVariant* variant, std::vector<Job*>* jo
 void Scheduler::WorkerLoop(Worker* w) {
   mu_.Lock();
   for (;;) {
-    while (active_.empty() && !stopping_) cv_.Wait(&mu_);
+    // Work waits: take it once a slot is free (inline runs hold slots too). None: sleep,
+    // or leave when stopping.
+    while (active_.empty() ? !stopping_ : computing_ >= num_workers_) cv_.Wait(&mu_);
     if (active_.empty()) break;  // stopping and drained
+    ++computing_;
     w->jobs.clear();
     Session* first = PickLocked();
     Job* j = PopLocked(first);
@@ -223,6 +269,7 @@ void Scheduler::WorkerLoop(Worker* w) {
     mu_.Unlock();
     Execute(w, av, w->jobs);
     mu_.Lock();
+    --computing_;
     for (Job* done : w->jobs) {
       done->next = free_;
       free_ = done;

@@ -13,6 +13,12 @@
 // images, and waits up to batch_max_delay_us for more only when every job in the batch can
 // afford the delay within its latency budget.
 //
+// Inline runs (throughput mode, run_inline_when_idle): a request submitted with
+// may_run_inline that finds every queue empty and a worker slot free is computed at once on
+// the submitting thread (gRPC's), skipping the wake-up of a worker and the hand-back. One
+// inline run at a time, and it holds a worker slot, so compute threads never exceed the
+// workers and nothing queued is overtaken.
+//
 // The live variant is read when the batch is formed, so a swap takes effect for the next
 // batch and running batches finish on the variant they started with.
 //
@@ -43,6 +49,9 @@ struct SchedulerOptions {
   uint32_t max_inflight_per_session = 64;
   uint32_t batch_max = 8;  // images per dynamic batch
   uint32_t batch_max_delay_us = 500;
+  // A request submitted with may_run_inline that finds no queued work and a free worker slot
+  // runs on the submitting thread (throughput mode only): no hand-off to a worker thread.
+  bool run_inline_when_idle = true;
 };
 
 class Scheduler {
@@ -52,11 +61,14 @@ class Scheduler {
 
   void Start();
   // Queues a checked request (batch = its image count). On OK, sink->JobDone(tag, status) is
-  // called exactly once later, from a worker. Otherwise nothing is queued and the sink is not
-  // called: RESOURCE_EXHAUSTED (queue or the session's in-flight limit), UNAVAILABLE (draining).
+  // called exactly once, from a worker; or, with may_run_inline, possibly from this thread
+  // before Submit returns (the request found the workers idle and nothing queued, and was run
+  // here at once: the sink must then not hold a lock JobDone takes). Otherwise nothing is
+  // queued and the sink is not called: RESOURCE_EXHAUSTED (queue or the session's in-flight
+  // limit), UNAVAILABLE (draining).
   absl::Status Submit(std::shared_ptr<Session> session, const v1::InferRequest* request,
                       v1::InferResponse* response, int batch, SteadyClock::time_point deadline,
-                      JobSink* sink, void* tag);
+                      JobSink* sink, void* tag, bool may_run_inline = false);
   // Stops accepting, finishes every queued job, joins the workers. Idempotent.
   void Stop();
 
@@ -67,6 +79,8 @@ class Scheduler {
   uint64_t batched_images() const { return batched_images_.load(std::memory_order_relaxed); }
   // CPU time spent computing, core-microseconds (compute time x threads per worker).
   uint64_t busy_core_us() const { return busy_core_us_.load(std::memory_order_relaxed); }
+  // Requests run on their submitting thread (see SchedulerOptions::run_inline_when_idle).
+  uint64_t inline_runs() const { return inline_runs_.load(std::memory_order_relaxed); }
 
  private:
   struct Worker;
@@ -83,6 +97,7 @@ class Scheduler {
   void Execute(Worker* w, const std::shared_ptr<const ActiveVariant>& av,
                const std::vector<Job*>& jobs);
   void Complete(Job* job, const absl::Status& status);
+  void NoteArrivalLocked(Session* s, const Job* job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   EngineFacade* const engine_;
   const SchedulerOptions options_;
@@ -106,11 +121,17 @@ class Scheduler {
   // By variant; cleared when it grows past a bound (entries are only estimates).
   std::unordered_map<const ServedVariant*, Arrivals> arrivals_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Batches being formed or computed, by workers and inline runs together: at most
+  // num_workers_, so inline runs never add compute threads beyond the pool's.
+  int computing_ ABSL_GUARDED_BY(mu_) = 0;
+  int inline_running_ ABSL_GUARDED_BY(mu_) = 0;
+  // Scratch for inline runs (one: see Start()).
+  std::vector<std::unique_ptr<Worker>> inline_free_ ABSL_GUARDED_BY(mu_);
   bool started_ = false;
   std::unique_ptr<Job[]> pool_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<uint32_t> queued_{0};
-  std::atomic<uint64_t> batches_{0}, batched_images_{0}, busy_core_us_{0};
+  std::atomic<uint64_t> batches_{0}, batched_images_{0}, busy_core_us_{0}, inline_runs_{0};
 };
 
 }  // namespace adaspring::daemon

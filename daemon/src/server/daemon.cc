@@ -21,6 +21,7 @@ SchedulerOptions SchedulerOptionsOf(const DaemonConfig& c) {
   o.max_inflight_per_session = c.limits.max_inflight_per_session;
   o.batch_max = std::max(1u, c.scheduler.batch_max);
   o.batch_max_delay_us = c.scheduler.batch_max_delay_us;
+  o.run_inline_when_idle = c.scheduler.inline_when_idle;
   return o;
 }
 

@@ -69,11 +69,13 @@ class Daemon {
   // with the outcome; otherwise the returned status is the outcome and the sink is not called.
   absl::Status StartInfer(const v1::InferRequest* request, v1::InferResponse* response,
                           std::chrono::system_clock::time_point deadline, JobSink* sink, void* tag);
-  // Same, for a session already authenticated (streams).
+  // Same, for a session already authenticated (streams). With may_run_inline the request may
+  // be computed on this thread and the sink called before this returns (see
+  // Scheduler::Submit); StartInfer allows it, streams (which hold their lock here) do not.
   absl::Status StartInferOn(std::shared_ptr<Session> session, const v1::InferRequest* request,
                             v1::InferResponse* response,
                             std::chrono::system_clock::time_point deadline, JobSink* sink,
-                            void* tag);
+                            void* tag, bool may_run_inline = false);
   absl::StatusOr<v1::UpdateSloResponse> UpdateSlo(const v1::UpdateSloRequest& request);
   absl::Status CloseSession(const v1::CloseSessionRequest& request);
 

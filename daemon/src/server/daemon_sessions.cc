@@ -136,13 +136,14 @@ absl::Status Daemon::StartInfer(const v1::InferRequest* request, v1::InferRespon
   absl::StatusOr<std::shared_ptr<Session>> s =
       sessions_.Authenticate(request->session_id(), request->token());
   if (!s.ok()) return s.status();
-  return StartInferOn(std::move(*s), request, response, deadline, sink, tag);
+  return StartInferOn(std::move(*s), request, response, deadline, sink, tag,
+                      /*may_run_inline=*/true);
 }
 
 absl::Status Daemon::StartInferOn(std::shared_ptr<Session> session, const v1::InferRequest* request,
                                   v1::InferResponse* response,
                                   std::chrono::system_clock::time_point deadline, JobSink* sink,
-                                  void* tag) {
+                                  void* tag, bool may_run_inline) {
   if (draining_.load(std::memory_order_relaxed)) {
     return absl::UnavailableError("daemon is draining; not accepting requests");
   }
@@ -160,7 +161,7 @@ absl::Status Daemon::StartInferOn(std::shared_ptr<Session> session, const v1::In
   }
   std::shared_ptr<Session> counted = session;  // Submit keeps its reference only on success
   absl::Status st = scheduler_->Submit(std::move(session), request, response, *batch,
-                                       ToSteady(deadline), sink, tag);
+                                       ToSteady(deadline), sink, tag, may_run_inline);
   if (!st.ok()) {
     refused_.fetch_add(1, std::memory_order_relaxed);
     counted->stats.CountError(st.code());

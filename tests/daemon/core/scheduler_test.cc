@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "adaspring/engine/arch.h"
@@ -89,7 +90,13 @@ class Recorder final : public JobSink {
   void JobDone(void* tag, const absl::Status& status) override {
     std::lock_guard<std::mutex> lock(mu_);
     done_.push_back({reinterpret_cast<intptr_t>(tag), status.code()});
+    threads_.push_back(std::this_thread::get_id());
     cv_.notify_all();
+  }
+  // Completions so far and the threads they were reported on, without waiting.
+  std::vector<std::thread::id> threads() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return threads_;
   }
   std::vector<std::pair<intptr_t, absl::StatusCode>> WaitDone(size_t n) {
     std::unique_lock<std::mutex> lock(mu_);
@@ -101,6 +108,7 @@ class Recorder final : public JobSink {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::pair<intptr_t, absl::StatusCode>> done_;
+  std::vector<std::thread::id> threads_;
 };
 
 struct Fixture {
@@ -182,6 +190,68 @@ TEST(SchedulerTest, AdmissionControlAndExpiredRequestsAreNotComputed) {
   sched.Stop();
   EXPECT_EQ(sched.Submit(a, &f.requests[3], &f.responses[3], 1, kNever, &f.sink, Tag(6)).code(),
             absl::StatusCode::kUnavailable);
+}
+
+TEST(SchedulerTest, ARequestFindingTheWorkersIdleRunsOnTheSubmittingThread) {
+  Fixture f;
+  SchedulerOptions o;
+  o.workers = 1;
+  Scheduler sched(f.engine.get(), o);
+  sched.Start();
+  auto a = f.NewSession("a", 10);
+  f.variant->Open();
+  // Idle: computed here, completed before Submit returns.
+  ASSERT_TRUE(sched
+                  .Submit(a, &f.requests[0], &f.responses[0], 1, kNever, &f.sink, Tag(1),
+                          /*may_run_inline=*/true)
+                  .ok());
+  ASSERT_EQ(f.sink.threads().size(), 1u);
+  EXPECT_EQ(f.sink.threads()[0], std::this_thread::get_id());
+  EXPECT_EQ(sched.inline_runs(), 1u);
+  EXPECT_EQ(f.sink.WaitDone(1)[0].second, absl::StatusCode::kOk);
+  EXPECT_EQ(f.responses[0].output().shape(1), 10);
+  EXPECT_EQ(a->stats.requests.load(), 1u);
+  EXPECT_EQ(a->inflight.load(), 0u);
+  // Without the permission a request goes to the worker even when idle.
+  ASSERT_TRUE(sched.Submit(a, &f.requests[1], &f.responses[1], 1, kNever, &f.sink, Tag(2)).ok());
+  EXPECT_NE(f.sink.WaitDone(2).size(), 0u);
+  EXPECT_NE(f.sink.threads()[1], std::this_thread::get_id());
+  EXPECT_EQ(sched.inline_runs(), 1u);
+}
+
+TEST(SchedulerTest, InlineRunsNeverExceedTheWorkerCountNorJumpTheQueue) {
+  Fixture f;
+  SchedulerOptions o;
+  o.workers = 1;
+  o.batch_max = 1;
+  Scheduler sched(f.engine.get(), o);
+  sched.Start();
+  auto a = f.NewSession("a", 10), b = f.NewSession("b", 10);
+  ASSERT_TRUE(sched.Submit(a, &f.requests[0], &f.responses[0], 1, kNever, &f.sink, Tag(1)).ok());
+  f.variant->WaitRunning(1);  // the only worker slot is taken
+  // No free slot: queued for the worker, not run here (Submit returns while the gate is shut).
+  ASSERT_TRUE(sched
+                  .Submit(b, &f.requests[1], &f.responses[1], 1, kNever, &f.sink, Tag(2),
+                          /*may_run_inline=*/true)
+                  .ok());
+  f.variant->Open();
+  f.sink.WaitDone(2);
+  EXPECT_EQ(sched.inline_runs(), 0u);
+  for (std::thread::id t : f.sink.threads()) EXPECT_NE(t, std::this_thread::get_id());
+  // Something queued: an inline-capable request queues behind it instead of overtaking.
+  f.variant->Close();
+  ASSERT_TRUE(sched.Submit(a, &f.requests[2], &f.responses[2], 1, kNever, &f.sink, Tag(3)).ok());
+  f.variant->WaitRunning(3);
+  ASSERT_TRUE(sched.Submit(a, &f.requests[3], &f.responses[3], 1, kNever, &f.sink, Tag(4)).ok());
+  ASSERT_TRUE(sched
+                  .Submit(a, &f.requests[0], &f.responses[0], 1, kNever, &f.sink, Tag(5),
+                          /*may_run_inline=*/true)
+                  .ok());
+  f.variant->Open();
+  auto done = f.sink.WaitDone(5);
+  EXPECT_EQ(sched.inline_runs(), 0u);
+  EXPECT_EQ(done[3].first, 4);  // in queue order
+  EXPECT_EQ(done[4].first, 5);
 }
 
 TEST(SchedulerTest, QueuedRequestsOfTheSameVariantAreBatched) {
