@@ -131,6 +131,13 @@ void ModelToManifest(const Model& model, pb::BundleManifest* out) {
     for (double a : p.dual_coefficients) pp->add_dual_coefficients(a);
     pp->set_kernel_gamma(p.kernel_gamma);
     pp->set_kernel_lambda(p.kernel_lambda);
+    for (const std::string& n : p.mlp_input_names) pp->add_mlp_input_names(n);
+    pp->set_mlp_hidden(static_cast<uint32_t>(p.mlp_hidden));
+    pp->set_mlp_members(static_cast<uint32_t>(p.mlp_members));
+    pp->mutable_mlp_weights()->Add(p.mlp_weights.begin(), p.mlp_weights.end());
+    pp->set_mlp_output_scale(p.mlp_output_scale);
+    pp->set_mlp_weight_decay(p.mlp_weight_decay);
+    pp->set_mlp_epochs(static_cast<uint32_t>(p.mlp_epochs));
   }
   for (const MeasuredConfig& m : model.measured) {
     pb::MeasuredConfig* pm = out->add_measured();
@@ -194,6 +201,13 @@ absl::StatusOr<PredictorParams> PredictorFromManifest(const pb::AccuracyPredicto
   p.dual_coefficients.assign(pp.dual_coefficients().begin(), pp.dual_coefficients().end());
   p.kernel_gamma = pp.kernel_gamma();
   p.kernel_lambda = pp.kernel_lambda();
+  p.mlp_input_names.assign(pp.mlp_input_names().begin(), pp.mlp_input_names().end());
+  p.mlp_hidden = Int(pp.mlp_hidden());
+  p.mlp_members = Int(pp.mlp_members());
+  p.mlp_weights.assign(pp.mlp_weights().begin(), pp.mlp_weights().end());
+  p.mlp_output_scale = pp.mlp_output_scale();
+  p.mlp_weight_decay = pp.mlp_weight_decay();
+  p.mlp_epochs = Int(pp.mlp_epochs());
   if (absl::Status s = AccuracyPredictor::Validate(space, p); !s.ok()) return s;
   return p;
 }

@@ -150,6 +150,17 @@ double EvalKernel(const Kernel& kernel, const Plan& plan, const Config& c) {
 AccuracyPredictor::AccuracyPredictor(const ConfigSpace& space, PredictorParams params)
     : params_(std::move(params)), plan_(std::make_shared<const Plan>(MakePlan(space))) {
   log_error_ = params_.target == "log_error";
+  if (params_.kind == "mlp") {
+    std::map<std::string, int> index;
+    for (size_t i = 0; i < plan_->names.size(); ++i) index[plan_->names[i]] = static_cast<int>(i);
+    mlp_slot_.assign(plan_->names.size(), -1);
+    mlp_inputs_ = static_cast<int>(params_.mlp_input_names.size());
+    for (int j = 0; j < mlp_inputs_; ++j) {
+      auto it = index.find(params_.mlp_input_names[j]);
+      if (it != index.end()) mlp_slot_[it->second] = j;
+    }
+    return;
+  }
   if (params_.kind == "krr") {
     kernel_ = MakeKernel(space, *plan_, params_);
     return;
@@ -176,8 +187,9 @@ absl::Status AccuracyPredictor::Validate(const ConfigSpace& space, const Predict
     return absl::InvalidArgumentError(absl::StrCat("accuracy predictor: ", parts...));
   };
   const bool krr = params.kind == "krr";
-  if (params.kind != "ridge" && !krr)
-    return bad("kind '", params.kind, "' is not 'ridge' or 'krr'");
+  const bool mlp = params.kind == "mlp";
+  if (params.kind != "ridge" && !krr && !mlp)
+    return bad("kind '", params.kind, "' is not 'ridge', 'krr' or 'mlp'");
   if (!params.target.empty() && params.target != "accuracy" && params.target != "log_error")
     return bad("target '", params.target, "' is not 'accuracy' or 'log_error'");
   if (params.feature_names.size() != params.coefficients.size())
@@ -200,6 +212,40 @@ absl::Status AccuracyPredictor::Validate(const ConfigSpace& space, const Predict
     return bad("quality figures are not finite");
   const bool has_kernel = !params.kernel_feature_names.empty() || !params.kernel_scales.empty() ||
                           !params.support_configs.empty() || !params.dual_coefficients.empty();
+  const bool has_mlp = !params.mlp_input_names.empty() || params.mlp_hidden != 0 ||
+                       params.mlp_members != 0 || !params.mlp_weights.empty() ||
+                       params.mlp_output_scale != 0;
+  if (!mlp && has_mlp) return bad("kind '", params.kind, "' has mlp fields (only 'mlp' uses them)");
+  if (mlp) {
+    if (has_kernel) return bad("kind 'mlp' has kernel fields (only 'krr' uses them)");
+    if (!params.coefficients.empty())
+      return bad("kind 'mlp' has ", params.coefficients.size(), " linear coefficients");
+    const size_t d = params.mlp_input_names.size();
+    if (d == 0) return bad("mlp: no inputs");
+    if (d > static_cast<size_t>(kMaxMlpInputs))
+      return bad("mlp: ", d, " inputs, at most ", kMaxMlpInputs);
+    seen.clear();
+    for (const std::string& name : params.mlp_input_names) {
+      if (!known.count(name))
+        return bad("mlp: input '", name, "' is not a feature of architecture '", space.arch().name,
+                   "'");
+      if (++seen[name] > 1) return bad("mlp: input '", name, "' appears twice");
+    }
+    const int h = params.mlp_hidden, m = params.mlp_members;
+    if (h < 1 || h > kMaxMlpHidden)
+      return bad("mlp: ", h, " hidden units, must be 1 to ", kMaxMlpHidden);
+    if (m < 1 || m > kMaxMlpMembers)
+      return bad("mlp: ", m, " members, must be 1 to ", kMaxMlpMembers);
+    const size_t per_member = d * h + h + static_cast<size_t>(h) * h + h + h + 1;
+    if (params.mlp_weights.size() != per_member * m)
+      return bad("mlp: ", params.mlp_weights.size(), " weights, expected ", per_member * m, " (", m,
+                 " members of ", d, " inputs and ", h, " hidden units)");
+    for (size_t i = 0; i < params.mlp_weights.size(); ++i)
+      if (!std::isfinite(params.mlp_weights[i])) return bad("mlp: weight ", i, " is not finite");
+    if (!std::isfinite(params.mlp_output_scale) || !(params.mlp_output_scale > 0))
+      return bad("mlp: output scale ", params.mlp_output_scale, " must be finite and > 0");
+    return absl::OkStatus();
+  }
   if (!krr) {
     if (has_kernel) return bad("kind 'ridge' has kernel fields (only 'krr' uses them)");
     return absl::OkStatus();
@@ -248,6 +294,47 @@ absl::Status AccuracyPredictor::Validate(const ConfigSpace& space, const Predict
   return absl::OkStatus();
 }
 
+double AccuracyPredictor::EvalMlp(const Config& config) const {
+  const int d = mlp_inputs_, h = params_.mlp_hidden, members = params_.mlp_members;
+  // Nonzero inputs only (one-hot indicators: about one in four is set).
+  int active[kMaxMlpInputs];
+  float value[kMaxMlpInputs];
+  int n = 0;
+  const int* slot = mlp_slot_.data();
+  ForEachFeature(*plan_, config, [&](int i, double v) {
+    if (slot[i] >= 0 && v != 0) {
+      active[n] = slot[i];
+      value[n++] = static_cast<float>(v);
+    }
+  });
+  const size_t per_member = static_cast<size_t>(d) * h + h + static_cast<size_t>(h) * h + h + h + 1;
+  double total = 0;
+  for (int m = 0; m < members; ++m) {
+    const float* w1 = params_.mlp_weights.data() + m * per_member;
+    const float* b1 = w1 + static_cast<size_t>(d) * h;
+    const float* w2 = b1 + h;
+    const float* b2 = w2 + static_cast<size_t>(h) * h;
+    const float* w3 = b2 + h;
+    const float b3 = w3[h];
+    float h1[kMaxMlpHidden], h2[kMaxMlpHidden];
+    for (int u = 0; u < h; ++u) h1[u] = b1[u];
+    for (int k = 0; k < n; ++k) {
+      const float* row = w1 + static_cast<size_t>(active[k]) * h;
+      for (int u = 0; u < h; ++u) h1[u] += value[k] * row[u];
+    }
+    for (int u = 0; u < h; ++u) h2[u] = b2[u];
+    for (int u = 0; u < h; ++u) {
+      if (h1[u] <= 0) continue;  // ReLU
+      const float* row = w2 + static_cast<size_t>(u) * h;
+      for (int v = 0; v < h; ++v) h2[v] += h1[u] * row[v];
+    }
+    float out = b3;
+    for (int v = 0; v < h; ++v) out += std::max(h2[v], 0.0f) * w3[v];
+    total += out;
+  }
+  return total / members;
+}
+
 std::vector<std::string> AccuracyPredictor::FeatureNames(const ConfigSpace& space) {
   return MakePlan(space).names;
 }
@@ -261,7 +348,9 @@ std::vector<double> AccuracyPredictor::Features(const ConfigSpace& space, const 
 
 double AccuracyPredictor::Predict(const Config& config) const {
   double sum = params_.intercept;
-  if (kernel_) {
+  if (!mlp_slot_.empty()) {
+    sum += params_.mlp_output_scale * EvalMlp(config);
+  } else if (kernel_) {
     sum += EvalKernel(*kernel_, *plan_, config);
   } else {
     const double* coef = coef_.data();

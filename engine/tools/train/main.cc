@@ -13,6 +13,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_format.h"
 #include "adaspring/engine/bundle.h"
 #include "adaspring/engine/model.h"
 #include "adaspring/engine/predictor.h"
@@ -106,17 +107,24 @@ int RefitPredictor(const std::string& path, const adaspring::engine::MeasureOpti
   for (const auto& c : cv)
     std::printf("  %-5s lambda %-6g gamma %-4g tau %.3f  MAE %.2f pt%s\n", c.kind.c_str(), c.lambda,
                 c.gamma, c.kendall_tau, c.mae_pt, c.chosen ? "  (chosen)" : "");
+  // What a predictor is made of, in its kind's terms.
+  auto shape = [](const adaspring::engine::PredictorParams& q) {
+    if (q.kind == "krr")
+      return absl::StrFormat("%d kernel features, %d support configurations",
+                             static_cast<int>(q.kernel_feature_names.size()),
+                             static_cast<int>(q.support_configs.size()));
+    if (q.kind == "mlp")
+      return absl::StrFormat("%d members of %d inputs and 2 x %d hidden units", q.mlp_members,
+                             static_cast<int>(q.mlp_input_names.size()), q.mlp_hidden);
+    return absl::StrFormat("%d features", static_cast<int>(q.feature_names.size()));
+  };
   if (model.predictor) {
-    std::printf("before: %s, tau %.3f, MAE %.2f pt (%d features)\n", model.predictor->kind.c_str(),
+    std::printf("before: %s, tau %.3f, MAE %.2f pt (%s)\n", model.predictor->kind.c_str(),
                 model.predictor->kendall_tau, model.predictor->mae_pt,
-                static_cast<int>(model.predictor->feature_names.size()));
+                shape(*model.predictor).c_str());
   }
-  std::printf(
-      "after:  %s, tau %.3f, MAE %.2f pt (%d features, %d kernel features, %d support; "
-      "%d fitted, %d held out)\n",
-      p->kind.c_str(), p->kendall_tau, p->mae_pt, static_cast<int>(p->feature_names.size()),
-      static_cast<int>(p->kernel_feature_names.size()), static_cast<int>(p->support_configs.size()),
-      p->fitted_configs, p->heldout_configs);
+  std::printf("after:  %s, tau %.3f, MAE %.2f pt (%s; %d fitted, %d held out)\n", p->kind.c_str(),
+              p->kendall_tau, p->mae_pt, shape(*p).c_str(), p->fitted_configs, p->heldout_configs);
   model.predictor = *p;
   if (absl::Status s = adaspring::engine::WriteBundle(model, path); !s.ok()) {
     std::fprintf(stderr, "adaspring-train: %s\n", s.ToString().c_str());

@@ -279,6 +279,20 @@ TEST_F(BundleDamageTest, CalibrationPredictorAndMeasuredTable) {
   ExpectRejected(
       Edit([](pb::BundleManifest& m) { m.mutable_predictor()->add_support_configs("d=1 w=1"); }),
       "accuracy predictor: kind 'ridge' has kernel fields");
+  ExpectRejected(Edit([](pb::BundleManifest& m) { m.mutable_predictor()->add_mlp_weights(0.5f); }),
+                 "accuracy predictor: kind 'ridge' has mlp fields");
+  ExpectRejected(Edit([](pb::BundleManifest& m) {
+                   pb::AccuracyPredictor* p = m.mutable_predictor();
+                   p->set_kind("mlp");
+                   p->clear_feature_names();
+                   p->clear_coefficients();
+                   p->add_mlp_input_names("int8");
+                   p->set_mlp_hidden(2);
+                   p->set_mlp_members(1);
+                   p->set_mlp_output_scale(0.01);
+                   for (int i = 0; i < 12; ++i) p->add_mlp_weights(0.1f);  // 13 needed
+                 }),
+                 "accuracy predictor: mlp: 12 weights, expected 13");
   ExpectRejected(Edit([](pb::BundleManifest& m) { m.mutable_predictor()->set_target("probit"); }),
                  "accuracy predictor: target 'probit' is not 'accuracy' or 'log_error'");
   ExpectRejected(

@@ -190,6 +190,38 @@ TEST(BundleRoundTripTest, KernelPredictorSurvivesAndPredictsBitExactly) {
   EXPECT_EQ(MakeAccuracyEstimator(**read)->kind(), "krr");
 }
 
+TEST(BundleRoundTripTest, MlpPredictorSurvivesAndPredictsBitExactly) {
+  auto model = FullModel(TinyArch(), 4);
+  const ConfigSpace& space = model->space();
+  std::mt19937_64 rng(7);
+  std::vector<std::pair<Config, double>> fitted, heldout;
+  for (int i = 0; i < 80; ++i) {
+    Config c = space.Sample(rng);
+    const std::vector<double> x = AccuracyPredictor::Features(space, c);
+    double acc = 0.9 - 0.2 * std::exp(-3 * x[0]) + 0.001 * (i % 7);
+    (i < 60 ? fitted : heldout).push_back({c, acc});
+  }
+  auto params = AccuracyPredictor::FitMlp(space, fitted, heldout, 8, 2, 5);
+  ASSERT_TRUE(params.ok()) << params.status();
+  model->predictor = *params;
+  auto bytes = SerializeBundle(*model);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  auto read = ParseBundle(*bytes, "m.asb");
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_TRUE((*read)->predictor.has_value());
+  EXPECT_EQ((*read)->predictor->mlp_weights, params->mlp_weights);
+  EXPECT_EQ((*read)->predictor->mlp_input_names, params->mlp_input_names);
+  EXPECT_EQ((*read)->predictor->mlp_epochs, 5);
+  const AccuracyPredictor before(space, *params), after((*read)->space(), *(*read)->predictor);
+  EXPECT_EQ(after.kind(), "mlp");
+  std::mt19937_64 probe(10);
+  for (int i = 0; i < 200; ++i) {
+    const Config c = space.Sample(probe);
+    EXPECT_EQ(before.Predict(c), after.Predict(c)) << space.ToText(c);
+  }
+  EXPECT_EQ(MakeAccuracyEstimator(**read)->kind(), "mlp");
+}
+
 TEST(BundleRoundTripTest, ModelOutlivesNothingButItself) {
   // The mapping stays valid as long as the model, even after the file is replaced.
   const std::string dir = MakeTempDir("alive");

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <tuple>
 
 namespace adaspring::engine {
 namespace {
@@ -216,23 +217,157 @@ TEST(KrrPredictorTest, FitsANonLinearFunctionBetterThanRidge) {
   EXPECT_LT(krr->mae_pt, 0.8 * ridge->mae_pt) << "ridge " << ridge->mae_pt;
   EXPECT_GT(krr->kendall_tau, ridge->kendall_tau + 0.03) << "ridge " << ridge->kendall_tau;
 
-  // Cross-validation on the fitted part picks the kernel model and reports every candidate.
+  // Cross-validation on the fitted part picks a non-linear model (krr or mlp) and reports
+  // every candidate.
   std::vector<PredictorCvScore> scores;
   auto selected = AccuracyPredictor::FitSelected(space, fitted, heldout, 1.0, &scores);
   ASSERT_TRUE(selected.ok()) << selected.status();
-  EXPECT_EQ(selected->kind, "krr");
-  ASSERT_GE(scores.size(), 2u);
+  EXPECT_NE(selected->kind, "ridge");
+  ASSERT_GE(scores.size(), 3u);
   EXPECT_EQ(scores[0].kind, "ridge");
+  EXPECT_EQ(scores.back().kind, "mlp");
   int chosen = 0;
   for (const PredictorCvScore& s : scores) {
     chosen += s.chosen;
     if (s.chosen) {
-      EXPECT_EQ(s.gamma, selected->kernel_gamma);
-      EXPECT_EQ(s.lambda, selected->kernel_lambda);
-      EXPECT_LT(s.mae_pt, scores[0].mae_pt);
+      EXPECT_EQ(s.kind, selected->kind);
+      if (s.kind == "krr") {
+        EXPECT_EQ(s.gamma, selected->kernel_gamma);
+        EXPECT_EQ(s.lambda, selected->kernel_lambda);
+      } else {
+        EXPECT_EQ(s.lambda, selected->mlp_weight_decay);
+      }
+      for (const PredictorCvScore& other : scores) EXPECT_LE(s.mae_pt, other.mae_pt);
     }
   }
   EXPECT_EQ(chosen, 1);
+}
+
+TEST(MlpPredictorTest, FitsANonLinearFunctionBetterThanRidgeAndDeterministically) {
+  const ConfigSpace space = Space("smallres28");
+  const auto fitted = NonLinearSamples(space, 400, 11), heldout = NonLinearSamples(space, 200, 12);
+  auto ridge = AccuracyPredictor::Fit(space, fitted, heldout, 1.0);
+  auto mlp = AccuracyPredictor::FitMlp(space, fitted, heldout);
+  ASSERT_TRUE(ridge.ok()) << ridge.status();
+  ASSERT_TRUE(mlp.ok()) << mlp.status();
+  EXPECT_EQ(mlp->kind, "mlp");
+  EXPECT_EQ(mlp->target, "accuracy");
+  EXPECT_TRUE(mlp->feature_names.empty());
+  EXPECT_TRUE(mlp->support_configs.empty());
+  EXPECT_EQ(mlp->mlp_hidden, 64);
+  EXPECT_EQ(mlp->mlp_members, 5);
+  const size_t d = mlp->mlp_input_names.size(), h = 64;
+  // Inputs: the choice indicators (width and rank one-hots, active flags, int8).
+  EXPECT_GT(d, 20u);
+  for (const std::string& name : mlp->mlp_input_names)
+    EXPECT_TRUE(name == "int8" || name.find('=') != std::string::npos ||
+                name.find(".active") != std::string::npos)
+        << name;
+  EXPECT_EQ(mlp->mlp_weights.size(), 5 * (d * h + h + h * h + h + h + 1));
+  ASSERT_TRUE(AccuracyPredictor::Validate(space, *mlp).ok())
+      << AccuracyPredictor::Validate(space, *mlp);
+  EXPECT_EQ(mlp->heldout_configs, 200);
+  EXPECT_LT(mlp->mae_pt, 0.8 * ridge->mae_pt) << "ridge " << ridge->mae_pt;
+  EXPECT_GT(mlp->kendall_tau, ridge->kendall_tau + 0.03) << "ridge " << ridge->kendall_tau;
+  EXPECT_GT(mlp->kendall_tau, 0.8);
+  auto again = AccuracyPredictor::FitMlp(space, fitted, heldout);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->mlp_weights, mlp->mlp_weights);
+  auto other_seed = AccuracyPredictor::FitMlp(space, fitted, heldout, 64, 5, 100, 1e-3, 2);
+  ASSERT_TRUE(other_seed.ok());
+  EXPECT_NE(other_seed->mlp_weights, mlp->mlp_weights);
+}
+
+// Predict skips zero inputs and ReLU-dead units; it must equal the network of the header
+// evaluated densely on the feature vector.
+TEST(MlpPredictorTest, PredictEqualsTheNetworkFormula) {
+  const ConfigSpace space = Space("smallres28");
+  const auto fitted = NonLinearSamples(space, 80, 31), heldout = NonLinearSamples(space, 40, 32);
+  auto p = AccuracyPredictor::FitMlp(space, fitted, heldout, 16, 3, 20, 1e-3, 7);
+  ASSERT_TRUE(p.ok()) << p.status();
+  const std::vector<std::string> names = AccuracyPredictor::FeatureNames(space);
+  std::vector<int> index;
+  for (const std::string& n : p->mlp_input_names)
+    index.push_back(static_cast<int>(std::find(names.begin(), names.end(), n) - names.begin()));
+  const AccuracyPredictor predictor(space, *p);
+  EXPECT_EQ(predictor.kind(), "mlp");
+  const size_t d = index.size(), h = 16, per = d * h + h + h * h + h + h + 1;
+  for (const auto& [c, acc] : heldout) {
+    const std::vector<double> x = AccuracyPredictor::Features(space, c);
+    double mean = 0;
+    for (int m = 0; m < 3; ++m) {
+      const float* w = p->mlp_weights.data() + m * per;
+      std::vector<double> h1(h), h2(h);
+      for (size_t u = 0; u < h; ++u) {
+        double a = w[d * h + u];
+        for (size_t j = 0; j < d; ++j) a += x[index[j]] * w[j * h + u];
+        h1[u] = std::max(a, 0.0);
+      }
+      const float* w2 = w + d * h + h;
+      for (size_t v = 0; v < h; ++v) {
+        double a = w2[h * h + v];
+        for (size_t u = 0; u < h; ++u) a += h1[u] * w2[u * h + v];
+        h2[v] = std::max(a, 0.0);
+      }
+      const float* w3 = w2 + h * h + h;
+      double out = w3[h];
+      for (size_t v = 0; v < h; ++v) out += h2[v] * w3[v];
+      mean += out / 3;
+    }
+    const double expected = std::clamp(p->intercept + p->mlp_output_scale * mean, 0.0, 1.0);
+    EXPECT_NEAR(predictor.Predict(c), expected, 1e-6) << space.ToText(c);
+  }
+}
+
+TEST(MlpPredictorTest, ValidateNamesTheProblem) {
+  const ConfigSpace space = Space("smallres28");
+  const auto s = NonLinearSamples(space, 30, 41);
+  auto fitted = AccuracyPredictor::FitMlp(space, s, s, 4, 2, 2, 1e-3, 1);
+  ASSERT_TRUE(fitted.ok()) << fitted.status();
+  const PredictorParams p = *fitted;
+  auto expect_bad = [&](PredictorParams q, const std::string& message) {
+    const absl::Status st = AccuracyPredictor::Validate(space, q);
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << message;
+    EXPECT_NE(st.message().find(message), std::string::npos) << st.message();
+  };
+  PredictorParams q = p;
+  q.mlp_weights.pop_back();
+  expect_bad(q, "weights, expected");
+  q = p;
+  q.mlp_weights[3] = NAN;
+  expect_bad(q, "mlp: weight 3 is not finite");
+  q = p;
+  q.mlp_input_names[0] = "b42.width=0";
+  expect_bad(q, "mlp: input 'b42.width=0' is not a feature of architecture 'smallres28'");
+  q = p;
+  q.mlp_input_names[1] = q.mlp_input_names[0];
+  expect_bad(q, "appears twice");
+  q = p;
+  q.mlp_hidden = 0;
+  expect_bad(q, "mlp: 0 hidden units, must be 1 to 128");
+  q = p;
+  q.mlp_members = 33;
+  expect_bad(q, "mlp: 33 members, must be 1 to 32");
+  q = p;
+  q.mlp_output_scale = 0;
+  expect_bad(q, "output scale 0 must be finite and > 0");
+  q = p;
+  q.support_configs = {space.ToText(space.Full())};
+  expect_bad(q, "kind 'mlp' has kernel fields");
+  q = p;
+  q.mlp_input_names.clear();
+  q.mlp_weights.clear();
+  expect_bad(q, "mlp: no inputs");
+  q = p;
+  q.kind = "krr";
+  expect_bad(q, "kind 'krr' has mlp fields");
+  for (auto [hidden, members, epochs, decay] :
+       {std::tuple{0, 5, 10, 1e-3}, {64, 0, 10, 1e-3}, {64, 5, 0, 1e-3}, {64, 5, 10, -1.0}}) {
+    EXPECT_EQ(
+        AccuracyPredictor::FitMlp(space, s, s, hidden, members, epochs, decay).status().code(),
+        absl::StatusCode::kInvalidArgument)
+        << hidden << " " << members << " " << epochs << " " << decay;
+  }
 }
 
 // Predict works from per-block tables; it must equal the kernel formula of the header
@@ -345,8 +480,11 @@ TEST(KrrPredictorTest, ValidateNamesTheProblem) {
   q.kind = "ridge";
   expect_bad(q, "kind 'ridge' has kernel fields");
   q = p;
+  q.kind = "gp";
+  expect_bad(q, "kind 'gp' is not 'ridge', 'krr' or 'mlp'");
+  q = p;
   q.kind = "mlp";
-  expect_bad(q, "kind 'mlp' is not 'ridge' or 'krr'");
+  expect_bad(q, "kind 'mlp' has kernel fields");
 }
 
 TEST(PriorPredictorTest, IsMonotoneAndLabelled) {

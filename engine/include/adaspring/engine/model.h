@@ -62,7 +62,7 @@ class TensorStore {
 
 // The accuracy predictor's parameters (meaning: adaspring/engine/predictor.h).
 struct PredictorParams {
-  std::string kind;                        // "ridge" | "krr"
+  std::string kind;                        // "ridge" | "krr" | "mlp"
   std::vector<std::string> feature_names;  // ridge: linear coefficients by feature name
   std::vector<double> coefficients;
   double intercept = 0;
@@ -79,6 +79,17 @@ struct PredictorParams {
   std::vector<double> dual_coefficients;
   // krr: the hyperparameters the fit chose (informational: gamma is folded into the scales).
   double kernel_gamma = 0, kernel_lambda = 0;
+  // mlp: an ensemble of mlp_members networks over the features named in mlp_input_names (raw
+  // values), two ReLU hidden layers of mlp_hidden units, one output; the prediction is
+  // intercept + mlp_output_scale * the members' mean output. Per member, concatenated:
+  // W1 (inputs x hidden, row by input), b1, W2 (hidden x hidden, row by first-layer unit), b2,
+  // w3 (hidden), b3 (1).
+  std::vector<std::string> mlp_input_names;
+  int mlp_hidden = 0, mlp_members = 0;
+  std::vector<float> mlp_weights;
+  double mlp_output_scale = 0;
+  double mlp_weight_decay = 0;  // informational
+  int mlp_epochs = 0;           // informational
 };
 
 struct MeasuredConfig {

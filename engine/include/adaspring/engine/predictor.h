@@ -1,10 +1,12 @@
 // Accuracy of a configuration without running it (DESIGN §3.5, "Accuracy").
 //
-// AccuracyPredictor is the bundle's fitted predictor, one of two kinds:
+// AccuracyPredictor is the bundle's fitted predictor, one of three kinds:
 //   "ridge": ridge regression over per-dimension choice features and a few interactions;
 //   "krr":   kernel ridge regression with a Gaussian (RBF) kernel over the standardised
 //            "local" features (all but int8_x_width / int8_x_rank), fitted on log(1 - accuracy);
-// both fitted by adaspring-train on measured accuracies of sampled configurations (FitMeasured
+//   "mlp":   an ensemble of small two-hidden-layer ReLU networks over the choice indicators
+//            (one-hot width and rank per block, block active flags, int8);
+// all fitted by adaspring-train on measured accuracies of sampled configurations (FitMeasured
 // chooses the kind by cross-validation). Its quality (Kendall tau, MAE) is measured on held-out
 // configurations and stored with it, never assumed.
 //
@@ -35,10 +37,13 @@
 // Thread safety: both predictors are immutable after construction; Predict is const,
 // allocation-free and safe to call concurrently (it runs inside search loops: well under a
 // microsecond for ridge; a krr with n support configurations multiplies one precomputed row
-// per block and stage over n entries, a few microseconds for n ~ 1000).
+// per block and stage over n entries, a few microseconds for n ~ 1000; an mlp of m members
+// with h hidden units costs about m * h * (h + active inputs) multiply-adds, a few
+// microseconds for m = 5, h = 64).
 #ifndef ADASPRING_ENGINE_PREDICTOR_H_
 #define ADASPRING_ENGINE_PREDICTOR_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -58,7 +63,7 @@ class AccuracyEstimator {
   // for the space the estimator was built for (ConfigSpace::Validate is OK); not re-checked.
   virtual double Predict(const Config& config) const = 0;
   virtual bool is_prior() const = 0;
-  virtual std::string_view kind() const = 0;  // "ridge" | "krr" | "prior"
+  virtual std::string_view kind() const = 0;  // "ridge" | "krr" | "mlp" | "prior"
 };
 
 namespace predictor_internal {
@@ -68,8 +73,8 @@ struct Kernel;  // a krr predictor's per-block kernel tables (predictor/predicto
 
 // Cross-validated quality of one candidate predictor (AccuracyPredictor::FitSelected).
 struct PredictorCvScore {
-  std::string kind;                    // "ridge" | "krr"
-  double lambda = 0;                   // ridge_lambda, or the krr regularisation
+  std::string kind;                    // "ridge" | "krr" | "mlp"
+  double lambda = 0;                   // ridge_lambda, the krr regularisation or mlp weight decay
   double gamma = 0;                    // krr kernel width (0 for ridge)
   double kendall_tau = 0, mae_pt = 0;  // pooled out-of-fold predictions
   bool chosen = false;
@@ -88,14 +93,19 @@ class AccuracyPredictor final : public AccuracyEstimator {
   AccuracyPredictor(AccuracyPredictor&&) noexcept;
   AccuracyPredictor& operator=(AccuracyPredictor&&) noexcept;
 
-  // INVALID_ARGUMENT naming the problem: kind is not "ridge" or "krr", target is not "",
+  // INVALID_ARGUMENT naming the problem: kind is not "ridge", "krr" or "mlp", target is not "",
   // "accuracy" or "log_error", names and values differ in count, a name repeats or is not a
   // feature of `space`, a value is not finite; for "ridge" any kernel field is set; for "krr"
   // linear coefficients are present, there is no kernel feature or support configuration, a
   // kernel feature is not local (int8_x_width, int8_x_rank), a scale is negative, a support
   // configuration does not parse or there are more than kMaxSupport.
+  // For "mlp": an input name repeats or is unknown, more than kMaxMlpInputs inputs, hidden or
+  // members outside [1, kMaxMlpHidden] / [1, kMaxMlpMembers], a weight count that does not
+  // match them, a weight that is not finite, an output scale that is not finite and > 0, or
+  // kernel / linear fields present; and for the other kinds any mlp field.
   static absl::Status Validate(const ConfigSpace& space, const PredictorParams& params);
   static constexpr int kMaxSupport = 8192;
+  static constexpr int kMaxMlpInputs = 256, kMaxMlpHidden = 128, kMaxMlpMembers = 32;
 
   // The feature names of `space`, in the order Fit stores them.
   static std::vector<std::string> FeatureNames(const ConfigSpace& space);
@@ -104,7 +114,9 @@ class AccuracyPredictor final : public AccuracyEstimator {
 
   double Predict(const Config& config) const override;
   bool is_prior() const override { return false; }
-  std::string_view kind() const override { return kernel_ ? "krr" : "ridge"; }
+  std::string_view kind() const override {
+    return !mlp_slot_.empty() ? "mlp" : kernel_ ? "krr" : "ridge";
+  }
   const PredictorParams& params() const { return params_; }
 
   // Ridge regression in closed form: features are standardised on the fitted set, the
@@ -128,9 +140,23 @@ class AccuracyPredictor final : public AccuracyEstimator {
       const ConfigSpace& space, const std::vector<std::pair<Config, double>>& fitted,
       const std::vector<std::pair<Config, double>>& heldout, double gamma, double lambda);
 
+  // An "mlp" ensemble: inputs are the choice indicators that vary on `fitted` (features named
+  // "b<b>.width=<k>", "b<b>.rank=<k>", "b<b>.active", and "int8"), raw 0/1 values; targets
+  // are the accuracies standardised (mean and standard deviation become intercept and output
+  // scale). Each member starts from its own seeded He-style initialisation and is trained
+  // with Adam (learning rate 3e-3, mini-batches of 64, L2 weight decay) on the squared error
+  // for `epochs` passes; Predict averages the members. Deterministic for a given `seed`.
+  // Quality on `heldout` as Fit. INVALID_ARGUMENT as Fit, or when hidden / members are out
+  // of range, epochs < 1 or weight_decay is not finite and >= 0.
+  static absl::StatusOr<PredictorParams> FitMlp(
+      const ConfigSpace& space, const std::vector<std::pair<Config, double>>& fitted,
+      const std::vector<std::pair<Config, double>>& heldout, int hidden = 64, int members = 5,
+      int epochs = 100, double weight_decay = 1e-3, uint64_t seed = 1);
+
   // The kind and hyperparameters chosen by 5-fold cross-validation on `fitted` (lowest
-  // out-of-fold MAE among ridge with `ridge_lambda` and krr over a small gamma x lambda grid;
-  // deterministic folds), refitted on all of `fitted`; quality on `heldout` as Fit. With
+  // out-of-fold MAE among ridge with `ridge_lambda`, krr over a small gamma x lambda grid and
+  // the default mlp; deterministic folds), refitted on all of `fitted`; quality on `heldout`
+  // as Fit. With
   // `scores`, every candidate's cross-validated figures. Errors as Fit; with fewer than 10 or
   // more than kMaxSupport fitted entries it is Fit (ridge, no cross-validation).
   static absl::StatusOr<PredictorParams> FitSelected(
@@ -151,11 +177,15 @@ class AccuracyPredictor final : public AccuracyEstimator {
   static double KendallTau(const std::vector<double>& a, const std::vector<double>& b);
 
  private:
+  double EvalMlp(const Config& config) const;  // members' mean output (standardised)
+
   PredictorParams params_;
   bool log_error_ = false;
   std::shared_ptr<const predictor_internal::Plan> plan_;
   std::vector<double> coef_;  // ridge, indexed by the plan's feature index
   std::shared_ptr<const predictor_internal::Kernel> kernel_;  // krr
+  std::vector<int> mlp_slot_;  // mlp: input slot of each plan feature, -1 when not an input
+  int mlp_inputs_ = 0;
 };
 
 // A monotone prior, labelled as such (not a measurement): with the mean over all blocks of
