@@ -104,6 +104,9 @@ class ContextMonitor::Impl : public std::enable_shared_from_this<Impl> {
       if (sequence_ == 0) return;  // the first sample applies the override
       base = base_;
     }
+    // What changed (an override set or cleared) changed now: the adaptation loop times its
+    // reaction from steady_time, which must not be the last sample's, up to a period ago.
+    base.steady_time = Clock::now();
     Publish(std::move(base), cause);
   }
 

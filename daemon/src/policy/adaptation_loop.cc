@@ -24,6 +24,8 @@ constexpr double kHeadroomCut = 0.85;
 constexpr double kHeadroomPerSecond = 0.1;
 constexpr double kComfortable = 0.7;
 constexpr double kMinHeadroom = 0.1;
+// Reactions slower than this (the event-path target) say where the time went.
+constexpr double kSlowReactionMs = 20;
 
 // A budget change worth naming in a reason (5%).
 bool Moved(double before, double after) {
@@ -369,7 +371,9 @@ void AdaptationLoop::Plan(const std::string& trigger, steady_clock::time_point t
     engine::HysteresisOptions hysteresis;
     hysteresis.min_accuracy_gain = policy.min_accuracy_gain;
     hysteresis.min_cost_saving = policy.min_cost_saving;
+    const steady_clock::time_point search_start = steady_clock::now();
     const engine::JointResult joint = engine_->Joint(demands, device, hysteresis);
+    const steady_clock::time_point search_end = steady_clock::now();
 
     struct Change {
       Session* session;
@@ -417,6 +421,16 @@ void AdaptationLoop::Plan(const std::string& trigger, steady_clock::time_point t
       c.session->stats.switches.fetch_add(1);
     }
     const double reaction_ms = Ms(steady_clock::now() - trigger_time);
+    // A slow reaction says where its time went: before this plan started (the trigger waited
+    // for the loop), observing the sessions, the joint search, or building the variants.
+    std::string breakdown;
+    if (!changes.empty() && reaction_ms > kSlowReactionMs) {
+      breakdown = absl::StrFormat(
+          " [slow reaction %.1f ms: %.1f ms until planning, %.1f ms observing, %.1f ms search, "
+          "%.1f ms evolving]",
+          reaction_ms, Ms(now - trigger_time), Ms(search_start - now),
+          Ms(search_end - search_start), Ms(steady_clock::now() - search_end));
+    }
     for (Change& c : changes) {
       v1::SessionEvent se;
       *se.mutable_time() = NowTimestamp();
@@ -435,7 +449,7 @@ void AdaptationLoop::Plan(const std::string& trigger, steady_clock::time_point t
       e.set_reaction_ms(reaction_ms);
       e.set_message(absl::StrCat(c.session->id(), " (", c.session->app(),
                                  "): ", se.previous().text(), " -> ", se.current().text(), ": ",
-                                 c.reason));
+                                 c.reason, breakdown));
       events_->Publish(std::move(e));
     }
     absl::MutexLock lock(&mu_);

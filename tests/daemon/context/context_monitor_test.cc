@@ -108,6 +108,35 @@ TEST(ContextMonitorTest, OverrideAppliesAndClears) {
   EXPECT_FALSE(harness.monitor().Latest().overridden);
 }
 
+// An override is a context change at the moment it is set: the snapshot that carries it must
+// say so (the adaptation loop measures its reaction time from steady_time), not keep the time
+// of the last sensor sample, up to a whole period earlier.
+TEST(ContextMonitorTest, AnOverrideIsTimedWhenItIsSetNotAtTheLastSample) {
+  testing::FakeTree tree(testing::IntelLaptop());
+  auto fs = std::make_shared<RealFileSystem>(tree.root());
+  ContextMonitorOptions options = FastOptions();
+  options.period = std::chrono::hours(1);  // only the first tick
+  testing::MonitorHarness harness(fs, MakeDefaultSources(fs), options);
+  harness.monitor().Start();
+  auto sensed = harness.WaitFor([](const ContextSnapshot& s) { return s.sequence >= 1; });
+  ASSERT_TRUE(sensed);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const auto set_at = std::chrono::steady_clock::now();
+  ContextOverride o;
+  o.memory_limit_bytes = 200 * kMiB;
+  ASSERT_TRUE(harness.monitor().SetOverride(o).ok());
+  auto overridden = harness.WaitFor([](const ContextSnapshot& s) { return s.cause == "override"; });
+  ASSERT_TRUE(overridden);
+  EXPECT_GE(overridden->steady_time, set_at);
+  EXPECT_GT(overridden->steady_time, sensed->steady_time + std::chrono::milliseconds(40));
+  const auto cleared_at = std::chrono::steady_clock::now();
+  harness.monitor().ClearOverride();
+  auto cleared = harness.WaitFor(
+      [](const ContextSnapshot& s) { return s.cause == "override cleared"; }, overridden->sequence);
+  ASSERT_TRUE(cleared);
+  EXPECT_GE(cleared->steady_time, cleared_at);
+}
+
 TEST(ContextMonitorTest, ReplaysTraceInOrderAndRoughlyOnTime) {
   absl::StatusOr<Trace> trace =
       LoadTraceFile(std::string(ADASPRING_SOURCE_DIR) + "/configs/traces/short_squeeze.csv");
