@@ -73,6 +73,24 @@ void Design(const Plan& plan, const Samples& samples, Eigen::MatrixXd* x, Eigen:
   }
 }
 
+// A space's feature plan with the feature matrix and targets of `samples`.
+struct DesignMatrix {
+  Plan plan;
+  Eigen::MatrixXd x;
+  Eigen::VectorXd y;
+};
+DesignMatrix MakeDesign(const ConfigSpace& space, const Samples& samples) {
+  DesignMatrix d{MakePlan(space), {}, {}};
+  Design(d.plan, samples, &d.x, &d.y);
+  return d;
+}
+
+absl::Status CheckFitAndHeldout(const ConfigSpace& space, const Samples& fitted,
+                                const Samples& heldout) {
+  if (absl::Status s = CheckSamples(space, fitted, "fitted"); !s.ok()) return s;
+  return CheckSamples(space, heldout, "held-out");
+}
+
 struct Linear {
   Eigen::VectorXd coef;  // on raw features
   double intercept = 0;
@@ -190,13 +208,12 @@ absl::StatusOr<PredictorParams> AccuracyPredictor::Fit(const ConfigSpace& space,
   if (!(ridge_lambda >= 0) || !std::isfinite(ridge_lambda))
     return absl::InvalidArgumentError(
         absl::StrCat("predictor fit: ridge_lambda must be >= 0, got ", ridge_lambda));
-  if (absl::Status s = CheckSamples(space, fitted, "fitted"); !s.ok()) return s;
-  if (absl::Status s = CheckSamples(space, heldout, "held-out"); !s.ok()) return s;
+  if (absl::Status s = CheckFitAndHeldout(space, fitted, heldout); !s.ok()) return s;
 
-  const Plan plan = MakePlan(space);
-  Eigen::MatrixXd x;
-  Eigen::VectorXd y;
-  Design(plan, fitted, &x, &y);
+  const DesignMatrix design = MakeDesign(space, fitted);
+  const Plan& plan = design.plan;
+  const Eigen::MatrixXd& x = design.x;
+  const Eigen::VectorXd& y = design.y;
   const Linear fit = SolveRidge(x, y, ridge_lambda);
   if (!std::isfinite(fit.intercept))
     return absl::InternalError("predictor fit: the normal equations have no finite solution");
@@ -217,16 +234,15 @@ absl::StatusOr<PredictorParams> AccuracyPredictor::FitKrr(const ConfigSpace& spa
   if (!(gamma > 0) || !std::isfinite(gamma) || !(lambda > 0) || !std::isfinite(lambda))
     return absl::InvalidArgumentError(absl::StrCat(
         "predictor fit: krr gamma and lambda must be finite and > 0, got ", gamma, ", ", lambda));
-  if (absl::Status s = CheckSamples(space, fitted, "fitted"); !s.ok()) return s;
-  if (absl::Status s = CheckSamples(space, heldout, "held-out"); !s.ok()) return s;
+  if (absl::Status s = CheckFitAndHeldout(space, fitted, heldout); !s.ok()) return s;
   if (fitted.size() > static_cast<size_t>(kMaxSupport))
     return absl::InvalidArgumentError(absl::StrCat("predictor fit: krr takes at most ", kMaxSupport,
                                                    " fitted configurations, got ", fitted.size()));
 
-  const Plan plan = MakePlan(space);
-  Eigen::MatrixXd x;
-  Eigen::VectorXd y;
-  Design(plan, fitted, &x, &y);
+  const DesignMatrix design = MakeDesign(space, fitted);
+  const Plan& plan = design.plan;
+  const Eigen::MatrixXd& x = design.x;
+  const Eigen::VectorXd& y = design.y;
   const KernelInputs inputs = ChooseKernelInputs(plan, x);
   if (inputs.features.empty())
     return absl::InvalidArgumentError("predictor fit: krr: no feature varies on the fitted set");
@@ -399,12 +415,11 @@ absl::StatusOr<PredictorParams> AccuracyPredictor::FitMlp(const ConfigSpace& spa
         absl::StrCat("predictor fit: mlp needs 1..", kMaxMlpHidden, " hidden units, 1..",
                      kMaxMlpMembers, " members, epochs >= 1 and a finite weight decay >= 0; got ",
                      hidden, ", ", members, ", ", epochs, ", ", weight_decay));
-  if (absl::Status s = CheckSamples(space, fitted, "fitted"); !s.ok()) return s;
-  if (absl::Status s = CheckSamples(space, heldout, "held-out"); !s.ok()) return s;
-  const Plan plan = MakePlan(space);
-  Eigen::MatrixXd x;
-  Eigen::VectorXd y;
-  Design(plan, fitted, &x, &y);
+  if (absl::Status s = CheckFitAndHeldout(space, fitted, heldout); !s.ok()) return s;
+  const DesignMatrix design = MakeDesign(space, fitted);
+  const Plan& plan = design.plan;
+  const Eigen::MatrixXd& x = design.x;
+  const Eigen::VectorXd& y = design.y;
   const std::vector<int> inputs = ChooseMlpInputs(plan, x);
   if (inputs.empty())
     return absl::InvalidArgumentError(
@@ -450,10 +465,10 @@ absl::StatusOr<PredictorParams> AccuracyPredictor::FitSelected(
       fitted.size() > static_cast<size_t>(kMaxSupport))
     return Fit(space, fitted, heldout, ridge_lambda);
 
-  const Plan plan = MakePlan(space);
-  Eigen::MatrixXd x;
-  Eigen::VectorXd y;
-  Design(plan, fitted, &x, &y);
+  const DesignMatrix design = MakeDesign(space, fitted);
+  const Plan& plan = design.plan;
+  const Eigen::MatrixXd& x = design.x;
+  const Eigen::VectorXd& y = design.y;
   const Eigen::Index n = x.rows();
   // Deterministic folds: a fixed permutation, position modulo kFolds.
   std::vector<int> fold(n);
