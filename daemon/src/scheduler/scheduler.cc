@@ -122,7 +122,8 @@ absl::Status Scheduler::Submit(std::shared_ptr<Session> session, const v1::Infer
       inline_free_.push_back(std::move(w));
       --computing_;
       --inline_running_;
-      if (!active_.empty()) cv_.Signal();  // a worker held back by the slot limit
+      // Workers held back by the slot limit (Signal could wake one waiting for a batch).
+      if (!active_.empty()) cv_.SignalAll();
       return absl::OkStatus();
     }
     SessionQueue& q = s->queue;
