@@ -150,7 +150,9 @@ double EvalKernel(const Kernel& kernel, const Plan& plan, const Config& c) {
 AccuracyPredictor::AccuracyPredictor(const ConfigSpace& space, PredictorParams params)
     : params_(std::move(params)), plan_(std::make_shared<const Plan>(MakePlan(space))) {
   log_error_ = params_.target == "log_error";
-  if (params_.kind == "mlp") {
+  // EvalMlp sizes its buffers by the limits Validate enforces: an mlp that does not validate
+  // is not evaluated (it predicts its intercept, through the empty linear part below).
+  if (params_.kind == "mlp" && Validate(space, params_).ok()) {
     std::map<std::string, int> index;
     for (size_t i = 0; i < plan_->names.size(); ++i) index[plan_->names[i]] = static_cast<int>(i);
     mlp_slot_.assign(plan_->names.size(), -1);

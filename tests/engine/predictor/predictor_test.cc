@@ -361,6 +361,13 @@ TEST(MlpPredictorTest, ValidateNamesTheProblem) {
   q = p;
   q.kind = "krr";
   expect_bad(q, "kind 'krr' has mlp fields");
+  // Built anyway (callers are meant to validate first), an invalid network is not evaluated:
+  // it predicts its intercept instead of reading past its buffers.
+  q = p;
+  q.mlp_hidden = 1000;
+  q.intercept = 0.5;
+  const AccuracyPredictor unchecked(space, q);
+  EXPECT_EQ(unchecked.Predict(space.Full()), 0.5);
   for (auto [hidden, members, epochs, decay] :
        {std::tuple{0, 5, 10, 1e-3}, {64, 0, 10, 1e-3}, {64, 5, 0, 1e-3}, {64, 5, 10, -1.0}}) {
     EXPECT_EQ(
