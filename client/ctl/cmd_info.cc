@@ -171,9 +171,19 @@ int CmdModelsList(const GlobalOptions& g) {
   t.Print(std::cout);
   for (const auto& m : r.models()) {
     std::cout << "\n" << m.name() << "\n";
+    const std::string predictor =
+        m.accuracy_predictor() == "prior" || m.accuracy_predictor().empty()
+            ? std::string(
+                  "prior (the bundle has no fitted predictor: predicted accuracies are "
+                  "a heuristic, not measurements)")
+            : absl::StrCat(m.accuracy_predictor(), " fitted on ", m.predictor_fitted_configs(),
+                           " measured configurations; on held-out ones Kendall tau ",
+                           FormatFixed(m.predictor_kendall_tau(), 2), ", mean error ",
+                           FormatFixed(m.predictor_mae_pt(), 2), " pt");
     PrintKeyValues(std::cout,
                    {{"full", DescribeConfiguration(m.full())},
-                    {"smallest", DescribeConfiguration(m.smallest())}},
+                    {"smallest", DescribeConfiguration(m.smallest())},
+                    {"accuracy predictor", predictor}},
                    2);
   }
   return kExitOk;

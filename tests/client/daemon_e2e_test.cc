@@ -216,6 +216,17 @@ TEST_F(DaemonE2eTest, InferOnFashionMnistGetsAClearMajorityRight) {
   ASSERT_EQ(r["images"].size(), 200u);
   EXPECT_GE(r["accuracy"].get<double>(), 0.8) << "correct " << r["correct"];
   EXPECT_FALSE(r["configuration"].get<std::string>().empty());
+  // The shipped bundle's fitted predictor is the one the daemon uses, and says how good it is.
+  const json models_json = CtlJson({"models"});
+  ASSERT_EQ(models_json["models"].size(), 1u) << models_json.dump();
+  const json& m = models_json["models"][0];
+  EXPECT_EQ(m["accuracy_predictor"], "mlp") << m.dump();
+  EXPECT_GE(m["predictor_kendall_tau"].get<double>(), 0.8) << m.dump();
+  EXPECT_GE(m["predictor_fitted_configs"].get<int>(), 1000) << m.dump();
+  const CtlResult table = Ctl({"models"});
+  EXPECT_NE(table.out.find("accuracy predictor  mlp fitted on 2280 measured configurations"),
+            std::string::npos)
+      << table.out;
 }
 
 TEST_F(DaemonE2eTest, ClientReconnectsAfterTheDaemonRestarts) {

@@ -27,6 +27,10 @@ struct LoadedModel {
   std::vector<float> mean, inv_std;  // per channel; inv_std = 1 / std
   std::vector<std::string> labels;
   v1::InputSpec input_spec;
+  // The accuracy predictor the cost model uses: the bundle's when it validates, else "prior".
+  std::string predictor_kind = "prior";
+  double predictor_tau = 0, predictor_mae_pt = 0;
+  int predictor_fitted = 0;
 
   std::atomic<uint32_t> sessions{0};
   std::atomic<bool> unloading{false};

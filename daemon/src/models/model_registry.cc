@@ -5,6 +5,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "adaspring/engine/predictor.h"
 
 namespace adaspring::daemon {
 
@@ -53,6 +54,14 @@ absl::StatusOr<std::shared_ptr<LoadedModel>> ModelRegistry::Add(
   for (float v : m->mean) m->input_spec.add_mean(v);
   for (float v : m->inv_std) m->input_spec.add_std(1.f / v);
   for (const auto& l : m->labels) m->input_spec.add_labels(l);
+  // What MakeAccuracyEstimator decides, stated for users (ListModels).
+  if (model->predictor &&
+      engine::AccuracyPredictor::Validate(model->space(), *model->predictor).ok()) {
+    m->predictor_kind = model->predictor->kind;
+    m->predictor_tau = model->predictor->kendall_tau;
+    m->predictor_mae_pt = model->predictor->mae_pt;
+    m->predictor_fitted = model->predictor->fitted_configs;
+  }
   absl::MutexLock lock(&mu_);
   if (models_.count(name)) {
     return absl::AlreadyExistsError(absl::StrCat("a model named '", name, "' is loaded"));

@@ -1,4 +1,5 @@
 // Daemon: the Admin service's operations.
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -29,6 +30,10 @@ v1::ModelInfo Daemon::ModelInfoOf(const LoadedModel& m) const {
   for (const auto& [name, entry] : m.model->tensors().entries()) weight_bytes += entry.numel * 4;
   info.set_weight_bytes(weight_bytes);
   info.set_cache_bytes(m.backend->cache_bytes());
+  info.set_accuracy_predictor(m.predictor_kind);
+  info.set_predictor_kendall_tau(m.predictor_tau);
+  info.set_predictor_mae_pt(m.predictor_mae_pt);
+  info.set_predictor_fitted_configs(static_cast<uint32_t>(std::max(0, m.predictor_fitted)));
   return info;
 }
 

@@ -58,6 +58,9 @@ TEST(LifecycleTest, DamagedBundleDoesNotStopStartup) {
   ASSERT_EQ(models.models_size(), 2);
   EXPECT_EQ(models.models(0).name(), "fmnist");
   EXPECT_GT(models.models(0).frontier_size(), 0u);
+  // A bundle without a fitted predictor is served with the labelled prior.
+  EXPECT_EQ(models.models(0).accuracy_predictor(), "prior");
+  EXPECT_EQ(models.models(0).predictor_fitted_configs(), 0u);
   const std::vector<std::string> warnings = h.daemon().TakeWarnings();
   ASSERT_EQ(warnings.size(), 2u);
   EXPECT_NE(warnings[0].find("broken.asb"), std::string::npos) << warnings[0];
