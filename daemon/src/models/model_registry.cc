@@ -54,10 +54,12 @@ absl::StatusOr<std::shared_ptr<LoadedModel>> ModelRegistry::Add(
   for (float v : m->mean) m->input_spec.add_mean(v);
   for (float v : m->inv_std) m->input_spec.add_std(1.f / v);
   for (const auto& l : m->labels) m->input_spec.add_labels(l);
-  // What MakeAccuracyEstimator decides, stated for users (ListModels).
-  if (model->predictor &&
-      engine::AccuracyPredictor::Validate(model->space(), *model->predictor).ok()) {
-    m->predictor_kind = model->predictor->kind;
+  // The estimator the cost model uses (the bundle's predictor, or the prior when it has none
+  // that validates), stated for users (ListModels).
+  const std::unique_ptr<engine::AccuracyEstimator> estimator =
+      engine::MakeAccuracyEstimator(*model);
+  m->predictor_kind = std::string(estimator->kind());
+  if (!estimator->is_prior()) {
     m->predictor_tau = model->predictor->kendall_tau;
     m->predictor_mae_pt = model->predictor->mae_pt;
     m->predictor_fitted = model->predictor->fitted_configs;

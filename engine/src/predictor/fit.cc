@@ -285,17 +285,19 @@ struct MlpNet {
 
 // The choice indicators that vary over the rows of `x` (the mlp's inputs), by plan index.
 std::vector<int> ChooseMlpInputs(const Plan& plan, const Eigen::MatrixXd& x) {
+  // The plan's indicator features (-1 where a block lacks one), in feature order.
+  std::vector<int> indicators = {plan.int8_feature};
+  for (const predictor_internal::BlockPlan& b : plan.blocks) {
+    indicators.push_back(b.active_feature);
+    indicators.insert(indicators.end(), b.width_onehot.begin(), b.width_onehot.begin() + b.widths);
+    indicators.insert(indicators.end(), b.rank_onehot.begin(), b.rank_onehot.begin() + b.ranks);
+  }
+  std::sort(indicators.begin(), indicators.end());
   std::vector<int> inputs;
-  for (size_t i = 0; i < plan.names.size(); ++i) {
-    const std::string& name = plan.names[i];
-    const bool active_flag = name.size() > 7 && name.compare(name.size() - 7, 7, ".active") == 0;
-    const bool indicator =
-        name == "int8" ||
-        (name[0] == 'b' && (name.find(".width=") != std::string::npos ||
-                            name.find(".rank=") != std::string::npos || active_flag));
-    if (!indicator) continue;
+  for (int i : indicators) {
+    if (i < 0) continue;
     const auto col = x.col(static_cast<Eigen::Index>(i));
-    if (col.maxCoeff() > col.minCoeff()) inputs.push_back(static_cast<int>(i));
+    if (col.maxCoeff() > col.minCoeff()) inputs.push_back(i);
     if (static_cast<int>(inputs.size()) == AccuracyPredictor::kMaxMlpInputs) break;
   }
   return inputs;
@@ -437,16 +439,16 @@ absl::StatusOr<PredictorParams> AccuracyPredictor::FitMlp(const ConfigSpace& spa
   params.mlp_epochs = epochs;
   for (int i : inputs) params.mlp_input_names.push_back(plan.names[i]);
   for (const MlpNet& net : e.members) {
-    auto put = [&params](const auto& m, bool by_row) {
+    auto put = [&params](const auto& m) {  // row by row
       for (Eigen::Index r = 0; r < m.rows(); ++r)
         for (Eigen::Index c = 0; c < m.cols(); ++c)
-          params.mlp_weights.push_back(static_cast<float>(by_row ? m(r, c) : m(c, r)));
+          params.mlp_weights.push_back(static_cast<float>(m(r, c)));
     };
-    put(net.w1, true);  // row by input
-    put(net.b1, true);
-    put(net.w2, true);  // row by first-layer unit
-    put(net.b2, true);
-    put(net.w3, true);
+    put(net.w1);  // a row per input
+    put(net.b1);
+    put(net.w2);  // a row per first-layer unit
+    put(net.b2);
+    put(net.w3);
     params.mlp_weights.push_back(static_cast<float>(net.b3));
   }
   MeasureHeldout(space, fitted, heldout, &params);

@@ -164,6 +164,15 @@ TEST(AccuracyPredictorTest, ValidateNamesTheProblem) {
   EXPECT_NEAR(predictor.Predict(space.Full()), 0.6, 1e-12);
 }
 
+// Positions of `names` in the space's feature vector (AccuracyPredictor::Features).
+std::vector<int> FeatureIndices(const ConfigSpace& space, const std::vector<std::string>& names) {
+  const std::vector<std::string> all = AccuracyPredictor::FeatureNames(space);
+  std::vector<int> index;
+  for (const std::string& n : names)
+    index.push_back(static_cast<int>(std::find(all.begin(), all.end(), n) - all.begin()));
+  return index;
+}
+
 // A non-linear ground truth on smallres28: accuracy falls with the product of per-stage
 // capacities and collapses when the first block runs at its narrowest width and lowest rank
 // together (an interaction no single feature or pairwise product of the ridge captures well).
@@ -285,10 +294,7 @@ TEST(MlpPredictorTest, PredictEqualsTheNetworkFormula) {
   const auto fitted = NonLinearSamples(space, 80, 31), heldout = NonLinearSamples(space, 40, 32);
   auto p = AccuracyPredictor::FitMlp(space, fitted, heldout, 16, 3, 20, 1e-3, 7);
   ASSERT_TRUE(p.ok()) << p.status();
-  const std::vector<std::string> names = AccuracyPredictor::FeatureNames(space);
-  std::vector<int> index;
-  for (const std::string& n : p->mlp_input_names)
-    index.push_back(static_cast<int>(std::find(names.begin(), names.end(), n) - names.begin()));
+  const std::vector<int> index = FeatureIndices(space, p->mlp_input_names);
   const AccuracyPredictor predictor(space, *p);
   EXPECT_EQ(predictor.kind(), "mlp");
   const size_t d = index.size(), h = 16, per = d * h + h + h * h + h + h + 1;
@@ -384,10 +390,7 @@ TEST(KrrPredictorTest, PredictEqualsTheKernelFormula) {
   const auto fitted = NonLinearSamples(space, 60, 21), heldout = NonLinearSamples(space, 40, 22);
   auto p = AccuracyPredictor::FitKrr(space, fitted, heldout, 0.5, 0.03);
   ASSERT_TRUE(p.ok()) << p.status();
-  const std::vector<std::string> names = AccuracyPredictor::FeatureNames(space);
-  std::vector<int> index;
-  for (const std::string& n : p->kernel_feature_names)
-    index.push_back(static_cast<int>(std::find(names.begin(), names.end(), n) - names.begin()));
+  const std::vector<int> index = FeatureIndices(space, p->kernel_feature_names);
   const AccuracyPredictor predictor(space, *p);
   EXPECT_EQ(predictor.kind(), "krr");
   const AccuracyPredictor copy = predictor;
