@@ -49,6 +49,9 @@ int EngineBench(int argc, char** argv) {
                  "rounds that interleave whole runs with primitives-alone runs (1..reps)");
   app.add_flag("--json", json, "one JSON object per line");
   app.add_flag("--verbose", verbose, "print each primitive's median time");
+  bool no_winograd = false;
+  app.add_flag("--no-winograd", no_winograd,
+               "direct convolutions only (EvolverOptions::winograd = false)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -92,6 +95,7 @@ int EngineBench(int argc, char** argv) {
   }
   engine::EvolverOptions options;
   options.threads = threads;
+  options.winograd = !no_winograd;
   auto evolver = engine::Evolver::Create(model, options);
   if (!evolver.ok()) {
     std::fprintf(stderr, "engine: %s\n", evolver.status().ToString().c_str());

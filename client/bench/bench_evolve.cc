@@ -57,6 +57,9 @@ int EvolveBench(int argc, char** argv) {
   arch_opt->excludes(model_opt);
   app.add_option("--switches", switches, "evolutions of each kind");
   app.add_flag("--json", json, "one JSON object per line");
+  bool no_winograd = false;
+  app.add_flag("--no-winograd", no_winograd,
+               "direct convolutions only (EvolverOptions::winograd = false)");
   app.add_flag("--no-warmup", no_warmup,
                "skip Evolver::WarmUp() (the daemon runs it at model load): cold evolutions "
                "then also wait for oneDNN to generate kernels");
@@ -88,6 +91,7 @@ int EvolveBench(int argc, char** argv) {
   const engine::ConfigSpace& space = model->space();
   engine::EvolverOptions options;
   options.threads = 1;  // one core evolves, the other runs inference
+  options.winograd = !no_winograd;
   const auto t_create = Clock::now();
   auto created = engine::Evolver::Create(model, options);
   if (!created.ok()) {

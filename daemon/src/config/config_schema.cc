@@ -61,6 +61,7 @@ const std::vector<Field>& Fields() {
       {ADASPRING_KEY(models, preload)},
       {ADASPRING_KEY(models, cache_bytes)},
       {ADASPRING_KEY(models, warm_up)},
+      {ADASPRING_KEY(models, winograd)},
       {ADASPRING_KEY(context, root)},
       {ADASPRING_KEY(context, period_ms)},
       {ADASPRING_KEY(context, cgroup)},

@@ -32,6 +32,7 @@ struct ModelsConfig {
   std::vector<std::string> preload;   // extra bundle paths
   int64_t cache_bytes = 256ll << 20;  // evolution LRU bound per model
   bool warm_up = true;                // every layer's kernels and factors made at load
+  bool winograd = true;               // Winograd kernel for large 3 x 3 convolutions
   bool operator==(const ModelsConfig&) const = default;
 };
 

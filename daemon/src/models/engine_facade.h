@@ -56,7 +56,8 @@ struct BackendOptions {
   int threads = 1;        // threads one run uses (keys the latency profile)
   std::string state_dir;  // profile cache ("" = none)
   int64_t cache_bytes = 256ll << 20;
-  bool warm_up = true;  // Evolver::WarmUp at load
+  bool warm_up = true;   // Evolver::WarmUp at load
+  bool winograd = true;  // EvolverOptions::winograd
 };
 
 // One loaded model: its evolver, cost model and Pareto frontier.

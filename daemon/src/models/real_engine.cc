@@ -148,6 +148,7 @@ class RealEngine final : public EngineFacade {
     engine::EvolverOptions eo;
     eo.cache_bytes = options.cache_bytes;
     eo.threads = options.threads;
+    eo.winograd = options.winograd;
     absl::StatusOr<std::unique_ptr<engine::Evolver>> evolver = engine::Evolver::Create(model, eo);
     if (!evolver.ok()) return evolver.status();
     std::shared_ptr<engine::Evolver> shared = std::move(*evolver);

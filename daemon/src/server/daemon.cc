@@ -33,6 +33,7 @@ BackendOptions BackendOptionsOf(const DaemonConfig& c) {
   o.state_dir = c.state_dir;
   o.cache_bytes = c.models.cache_bytes;
   o.warm_up = c.models.warm_up;
+  o.winograd = c.models.winograd;
   return o;
 }
 

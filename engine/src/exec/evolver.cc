@@ -35,6 +35,7 @@ absl::StatusOr<std::shared_ptr<const BuiltLayer>> EvolverImpl::BuildLayer(const 
   auto signed_of = [&](int tensor) { return tensor < 0 || plan.tensors[tensor].is_signed; };
   LayerInputs in;
   in.layout = plan.layout;
+  in.winograd = options_.winograd;
   in.src_dt = dtype_of(l.src);
   in.dst_dt = dtype_of(l.dst);
   if (int8) {
@@ -102,9 +103,9 @@ absl::StatusOr<std::shared_ptr<const Variant>> EvolverImpl::Evolve(const Config&
   ++stats_.builds;
   lru_.push_front({id, v});
   by_id_[id] = lru_.begin();
-  stats_.cache_bytes += v->PackedWeightBytes();
+  CountCached(*v, +1);
   while (stats_.cache_bytes > options_.cache_bytes && lru_.size() > 1) {
-    stats_.cache_bytes -= lru_.back().variant->PackedWeightBytes();
+    CountCached(*lru_.back().variant, -1);
     by_id_.erase(lru_.back().id);
     lru_.pop_back();
   }
@@ -113,6 +114,17 @@ absl::StatusOr<std::shared_ptr<const Variant>> EvolverImpl::Evolve(const Config&
     it = it->second.expired() ? layers_.erase(it) : std::next(it);
   }
   return std::shared_ptr<const Variant>(std::move(v));
+}
+
+void EvolverImpl::CountCached(const VariantImpl& v, int delta) {
+  for (const auto& layer : v.layers()) {
+    int& refs = cached_refs_[layer.get()];
+    if (delta > 0 && refs++ == 0) stats_.cache_bytes += layer->packed_bytes();
+    if (delta < 0 && --refs == 0) {
+      stats_.cache_bytes -= layer->packed_bytes();
+      cached_refs_.erase(layer.get());
+    }
+  }
 }
 
 EvolverStats EvolverImpl::stats() const {
@@ -128,6 +140,7 @@ void EvolverImpl::ClearCache() {
   lru_.clear();
   by_id_.clear();
   layers_.clear();
+  cached_refs_.clear();
   stats_.cache_bytes = 0;
 }
 

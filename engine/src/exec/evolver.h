@@ -38,8 +38,10 @@ class EvolverImpl final : public Evolver {
     absl::MutexLock lock(&mu_);
     // The calibration's own f32 builds are not the caller's evolutions.
     const uint64_t svd = stats_.svd_computed;
+    const int64_t cached = stats_.cache_bytes;  // what the cache still holds
     stats_ = EvolverStats{};
     stats_.svd_computed = svd;
+    stats_.cache_bytes = cached;
   }
 
  private:
@@ -63,6 +65,10 @@ class EvolverImpl final : public Evolver {
   std::list<Cached> lru_ ABSL_GUARDED_BY(mu_);  // most recently used first
   std::unordered_map<uint64_t, std::list<Cached>::iterator> by_id_ ABSL_GUARDED_BY(mu_);
   std::unordered_map<std::string, std::weak_ptr<const BuiltLayer>> layers_ ABSL_GUARDED_BY(mu_);
+  // How many cached variants hold each layer: the cache's bytes count a shared layer once.
+  std::unordered_map<const BuiltLayer*, int> cached_refs_ ABSL_GUARDED_BY(mu_);
+  // Adds (+1) or removes (-1) a variant's layers from cached_refs_ and stats_.cache_bytes.
+  void CountCached(const VariantImpl& v, int delta) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::map<std::string, std::shared_ptr<const SvdFactors>> svd_ ABSL_GUARDED_BY(mu_);
   EvolverStats stats_ ABSL_GUARDED_BY(mu_);
   DenseConv dense_scratch_ ABSL_GUARDED_BY(mu_);     // BuildLayer's unpacked weights

@@ -15,7 +15,8 @@ bool IsInt8(const LayerInputs& in) { return in.dst_dt != dt::f32 || in.src_dt !=
 
 }  // namespace
 
-BuiltLayer::BuiltLayer(const PlanLayer& layer, const LayerInputs& in) : layer_(layer), in_(in) {
+BuiltLayer::BuiltLayer(const PlanLayer& layer, const LayerInputs& in)
+    : layer_(layer), in_(in), winograd_(UseWinograd(layer, in)) {
   layer_.conv = nullptr;  // the layer may outlive nothing but must not point into a NetSpec
   in_.weights = nullptr;
   in_.quant_scratch = nullptr;
@@ -70,6 +71,12 @@ absl::StatusOr<std::shared_ptr<BuiltLayer>> BuiltLayer::Create(const PlanLayer& 
     ScopedOmpThreads omp(threads);
     auto exec = b->MakeExec(1, /*first=*/true);
     if (!exec.ok()) return exec.status();
+    if (b->winograd_ && (*exec)->winograd() && !b->WinogradAtEveryThreadCount(**exec)) {
+      b->winograd_ = false;
+      exec = b->MakeExec(1, /*first=*/true);
+      if (!exec.ok()) return exec.status();
+    }
+    b->winograd_ = b->winograd_ && (*exec)->winograd();
     if (weighted) {
       // Reorder the dense weights once into the layout the primitive chose.
       dnnl::stream stream(CpuEngine());
@@ -125,11 +132,22 @@ absl::StatusOr<std::unique_ptr<BuiltLayer::Exec>> BuiltLayer::MakeExec(int batch
       break;
     }
     case LayerKind::kConv: {
+      const dnnl::memory::desc b_md({l.oc}, dt::f32, tag::x);
+      if (winograd_) {
+        if (MakeWinogradExec(first, b_md, e.get())) {
+          e->images = batch;
+          break;
+        }
+        if (!first) {
+          return absl::InternalError(absl::StrCat(
+              "layer ", l.name, ": oneDNN has no Winograd convolution for its packed weights at ",
+              omp_get_max_threads(), " threads"));
+        }
+      }
       const dnnl::memory::desc w_md =
           first ? dnnl::memory::desc(weight_dims_, weight_dt_, tag::any) : weights_md_;
       const dnnl::memory::dims strides = {l.stride, l.stride}, pad = {l.pad, l.pad};
       const bool has_bias = l.part != 1;
-      const dnnl::memory::desc b_md({l.oc}, dt::f32, tag::x);
       auto d = has_bias
                    ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
                                                      dnnl::algorithm::convolution_direct, e->src_md,
@@ -196,6 +214,80 @@ absl::StatusOr<std::unique_ptr<BuiltLayer::Exec>> BuiltLayer::MakeExec(int batch
     e->bias = bias_;
   }
   return e;
+}
+
+bool BuiltLayer::UseWinograd(const PlanLayer& l, const LayerInputs& in) {
+  constexpr int64_t kMinMacs = 20'000'000;
+  return in.winograd && l.kind == LayerKind::kConv && in.src_dt == dt::f32 &&
+         in.dst_dt == dt::f32 && in.layout == ActLayout::kNhwc && l.kernel == 3 && l.stride == 1 &&
+         l.pad == 1 && l.groups == 1 && l.ic >= 16 && l.oc >= 16 && l.src >= 0 && l.dst >= 0 &&
+         static_cast<int64_t>(l.oc) * l.ic * 9 * l.oh * l.ow >= kMinMacs;
+}
+
+bool BuiltLayer::MakeWinogradExec(bool first, const dnnl::memory::desc& b_md, Exec* e) const {
+  const PlanLayer& l = layer_;
+  dnnl::engine& eng = CpuEngine();
+  // Always one image: a batch runs the primitives once per image (see Exec::images).
+  const dnnl::memory::desc src = ActivationMd(1, l.ic, l.ih, l.iw, dt::f32, ActLayout::kNhwc);
+  const dnnl::memory::desc dst = ActivationMd(1, l.oc, l.oh, l.ow, dt::f32, ActLayout::kNhwc);
+  const dnnl::memory::desc blk_src =
+      ActivationMd(1, l.ic, l.ih, l.iw, dt::f32, ActLayout::kBlocked16);
+  const dnnl::memory::desc blk_dst =
+      ActivationMd(1, l.oc, l.oh, l.ow, dt::f32, ActLayout::kBlocked16);
+  const dnnl::memory::desc w_md =
+      first ? dnnl::memory::desc(weight_dims_, weight_dt_, tag::any) : weights_md_;
+  const dnnl::memory::dims strides = {1, 1}, pad = {1, 1};
+  try {
+    auto d = l.part != 1
+                 ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                   dnnl::algorithm::convolution_winograd, blk_src,
+                                                   w_md, b_md, blk_dst, strides, pad, pad)
+                 : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                   dnnl::algorithm::convolution_winograd, blk_src,
+                                                   w_md, blk_dst, strides, pad, pad);
+    dnnl::convolution_forward::primitive_desc pd(d, attr_, eng);
+    if (std::string(pd.impl_info_str()).find("wino") == std::string::npos) return false;
+    dnnl::primitive_attr reorder_attr;
+    reorder_attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    dnnl::reorder::primitive_desc in(eng, src, eng, blk_src, reorder_attr);
+    dnnl::reorder::primitive_desc out(eng, blk_dst, eng, dst, reorder_attr);
+    if (in.scratchpad_desc().get_size() > 0 || out.scratchpad_desc().get_size() > 0) return false;
+    if (l.sum) {
+      dnnl::reorder::primitive_desc shortcut(eng, dst, eng, blk_dst, reorder_attr);
+      if (shortcut.scratchpad_desc().get_size() > 0) return false;
+      e->to_blk_dst = dnnl::reorder(shortcut);
+    }
+    e->to_blk_src = dnnl::reorder(in);
+    e->from_blk_dst = dnnl::reorder(out);
+    e->src_md = src;
+    e->dst_md = dst;
+    e->blk_src_md = blk_src;
+    e->blk_dst_md = blk_dst;
+    e->impl = pd.impl_info_str();
+    e->scratchpad_md = pd.scratchpad_desc();
+    e->weights_md = pd.weights_desc();
+    e->prim = dnnl::convolution_forward(pd);
+    return true;
+  } catch (const dnnl::error&) {
+    return false;
+  }
+}
+
+bool BuiltLayer::WinogradAtEveryThreadCount(const Exec& made) const {
+  // MakeWinogradExec(first = false) reads the packed layout from weights_md_.
+  auto* self = const_cast<BuiltLayer*>(this);
+  const dnnl::memory::desc saved = weights_md_;
+  self->weights_md_ = made.weights_md;
+  const dnnl::memory::desc b_md({layer_.oc}, dt::f32, tag::x);
+  bool ok = true;
+  const int most = std::max(omp_get_num_procs(), omp_get_max_threads());
+  for (int t = 1; t <= most && ok; ++t) {
+    ScopedOmpThreads omp(t);
+    Exec probe;
+    ok = MakeWinogradExec(/*first=*/false, b_md, &probe);
+  }
+  self->weights_md_ = saved;
+  return ok;
 }
 
 bool BuiltLayer::IsSlow(const std::string& impl) {

@@ -32,6 +32,7 @@ struct LayerInputs {
   const DenseConv* weights = nullptr;              // conv and fc
   QuantWeights* quant_scratch = nullptr;           // int8: reused for the quantised weights
   ActLayout layout = ActLayout::kNhwc;
+  bool winograd = true;      // EvolverOptions::winograd
   int src_c = 0, dst_c = 0;  // channels of the src/dst tensors (memory dims)
 };
 
@@ -42,6 +43,16 @@ class BuiltLayer {
     dnnl::memory weights, bias;  // empty for unweighted layers
     dnnl::memory::desc src_md, dst_md, weights_md, scratchpad_md;
     std::string impl;
+    // Winograd convolutions (see UseWinograd) run on nChw16c copies of their tensors, one
+    // image at a time: per image, `to_blk_src` (and, with a residual sum, `to_blk_dst`)
+    // reorder the NHWC tensors into the workspace's blocked buffers, `prim` runs on those and
+    // `from_blk_dst` reorders the result back. src_md / dst_md then describe one image and
+    // `images` is the batch. (oneDNN's Winograd weight formats differ between batch sizes and
+    // cannot be reordered into each other, so every batch reuses the batch-1 primitive.)
+    dnnl::primitive to_blk_src, to_blk_dst, from_blk_dst;
+    dnnl::memory::desc blk_src_md, blk_dst_md;
+    int images = 1;
+    bool winograd() const { return static_cast<bool>(from_blk_dst); }
   };
 
   // Packs the weights and creates the primitive for (batch 1, `threads`).
@@ -58,9 +69,23 @@ class BuiltLayer {
   int64_t packed_bytes() const { return packed_bytes_; }
   const std::string& impl() const { return impl_; }  // oneDNN implementation (batch 1)
 
+  // Whether a layer is computed with oneDNN's Winograd convolution: f32, 3 x 3, stride 1, not
+  // grouped, at least 16 input and output channels and at least 20 M multiply-adds (the
+  // 56 x 56 .. 7 x 7 layers of 224-pixel networks, 1.3-2.9x faster than the direct kernel with
+  // the reorders counted, at 1 and 2 threads; smaller layers gain at most 1.6x at one thread
+  // and lose at two, where the reorders' thread synchronisation costs more than the kernel
+  // saves). A function of the layer alone, so the cost model's per-layer latencies stay valid.
+  static bool UseWinograd(const PlanLayer& l, const LayerInputs& in);
+
  private:
   BuiltLayer(const PlanLayer& layer, const LayerInputs& in);
   absl::StatusOr<std::unique_ptr<Exec>> MakeExec(int batch, bool first) const;
+  // The Winograd form of a convolution (one image); false when oneDNN has none for it.
+  bool MakeWinogradExec(bool first, const dnnl::memory::desc& b_md, Exec* e) const;
+  // Whether the Winograd weights of `made` also suit every thread count a workspace can have
+  // (1 .. the number of cores): oneDNN cannot reorder out of a Winograd format, so a layer
+  // whose format another thread count rejects is made with the direct kernel instead.
+  bool WinogradAtEveryThreadCount(const Exec& made) const;
   // Whether an implementation is a reference or gemm fallback (slow for these shapes).
   static bool IsSlow(const std::string& impl);
   // Copies the packed weights into layout `md` for `e` (false when oneDNN cannot reorder).
@@ -70,6 +95,7 @@ class BuiltLayer {
   LayerInputs in_;
   dnnl::primitive_attr attr_;
   dnnl::memory weights_, bias_;  // packed for the batch-1 primitive
+  bool winograd_ = false;        // UseWinograd and oneDNN has the primitive
   dnnl::memory::desc weights_md_;
   dnnl::memory::dims weight_dims_;
   dnnl::memory::data_type weight_dt_ = dnnl::memory::data_type::f32;

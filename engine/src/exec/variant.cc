@@ -68,7 +68,7 @@ absl::Status VariantImpl::Run(const float* input, int batch, float* logits,
     if (!b.ok()) return b.status();
     auto* ws = static_cast<WorkspaceImpl*>(ws_base);
     dnnl::stream& s = ws->stream();
-    for (size_t i = 0; i < (*b)->prims.size(); ++i) (*b)->Execute(i, s);
+    for (size_t i = 0; i < (*b)->num_layers(); ++i) (*b)->Execute(i, s);
     s.wait();
   } catch (const dnnl::error& e) {
     return FromDnnl(e, "running variant " + text_);
@@ -84,7 +84,7 @@ absl::Status VariantImpl::RunWithHook(
     if (!b.ok()) return b.status();
     auto* ws = static_cast<WorkspaceImpl*>(ws_base);
     dnnl::stream& s = ws->stream();
-    for (size_t i = 0; i < (*b)->prims.size(); ++i) {
+    for (size_t i = 0; i < (*b)->num_layers(); ++i) {
       (*b)->Execute(i, s);
       s.wait();
       const PlanLayer& l = plan_.layers[i];
@@ -121,7 +121,7 @@ absl::StatusOr<std::vector<double>> VariantImpl::TimeLayersAlone(int batch, int 
   std::vector<double> medians;
   std::vector<double> times(reps);
   try {
-    for (size_t i = 0; i < (*b)->prims.size(); ++i) {
+    for (size_t i = 0; i < (*b)->num_layers(); ++i) {
       for (int w = 0; w < 3; ++w) (*b)->Execute(i, s);
       s.wait();
       for (int r = 0; r < reps; ++r) {

@@ -21,20 +21,25 @@ class VariantImpl;
 class WorkspaceImpl final : public Workspace {
  public:
   // Memory objects and primitives of one (variant, batch): built once, then only executed.
+  // A layer is one primitive, or several (a Winograd convolution with its reorders).
   struct Binding {
     uint64_t serial = 0;
     int batch = 0;
     std::vector<dnnl::primitive> prims;
-    std::vector<std::unordered_map<int, dnnl::memory>> args;  // keeps the memories alive
-    // The same arguments as C arrays: the C++ execute() converts its map into a fresh vector
-    // on every call, the C API takes them as they are (no allocation per run).
+    // The arguments as C arrays: the C++ execute() converts its map into a fresh vector on
+    // every call, the C API takes them as they are (no allocation per run).
     std::vector<std::vector<dnnl_exec_arg_t>> c_args;
+    std::vector<size_t> layer_begin;     // layer i runs prims [layer_begin[i], layer_begin[i+1])
+    std::vector<dnnl::memory> memories;  // keeps the memories of c_args alive
+    size_t num_layers() const { return layer_begin.empty() ? 0 : layer_begin.size() - 1; }
     // Executes layer i.
     void Execute(size_t i, dnnl::stream& s) const {
-      dnnl::error::wrap_c_api(
-          dnnl_primitive_execute(prims[i].get(), s.get(), static_cast<int>(c_args[i].size()),
-                                 c_args[i].data()),
-          "could not execute a primitive");
+      for (size_t k = layer_begin[i]; k < layer_begin[i + 1]; ++k) {
+        dnnl::error::wrap_c_api(
+            dnnl_primitive_execute(prims[k].get(), s.get(), static_cast<int>(c_args[k].size()),
+                                   c_args[k].data()),
+            "could not execute a primitive");
+      }
     }
     dnnl::memory input, logits;  // caller buffers, re-pointed per run (no allocation)
   };

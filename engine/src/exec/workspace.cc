@@ -41,15 +41,23 @@ absl::StatusOr<WorkspaceImpl::Binding*> WorkspaceImpl::Bind(const VariantImpl& v
     }
     arena_size_ = size;
   }
-  // Primitives first: their scratchpad needs size the shared scratch buffer.
+  // Primitives first: their scratchpad needs size the shared scratch buffer, which also
+  // holds the blocked copies of a Winograd layer's tensors (layers run one at a time):
+  // [scratchpad | blocked src | blocked dst].
   std::vector<const BuiltLayer::Exec*> execs;
-  int64_t scratch_need = 64;
+  int64_t pad_need = 64, blk_src_need = 0, blk_dst_need = 0;
+  auto round = [](int64_t n) { return (n + 63) / 64 * 64; };
   for (const auto& layer : v.layers()) {
     auto e = layer->ForBatch(batch, threads_);
     if (!e.ok()) return e.status();
     execs.push_back(*e);
-    scratch_need = std::max<int64_t>(scratch_need, (*e)->scratchpad_md.get_size());
+    pad_need = std::max<int64_t>(pad_need, round((*e)->scratchpad_md.get_size()));
+    if ((*e)->winograd()) {
+      blk_src_need = std::max<int64_t>(blk_src_need, round((*e)->blk_src_md.get_size()));
+      blk_dst_need = std::max<int64_t>(blk_dst_need, round((*e)->blk_dst_md.get_size()));
+    }
   }
+  const int64_t scratch_need = pad_need + blk_src_need + blk_dst_need;
   if (scratch_need > scratch_size_) {
     bindings_.clear();
     std::free(scratch_);
@@ -78,22 +86,49 @@ absl::StatusOr<WorkspaceImpl::Binding*> WorkspaceImpl::Bind(const VariantImpl& v
       }
       return dnnl::memory(md, CpuEngine(), arena_ + batch * plan.tensors[tensor].offset_per_image);
     };
+    auto add = [&](const dnnl::primitive& prim, std::vector<std::pair<int, dnnl::memory>> args) {
+      std::vector<dnnl_exec_arg_t> c_args;
+      for (auto& [arg, mem] : args) {
+        c_args.push_back({arg, mem.get()});
+        b->memories.push_back(std::move(mem));
+      }
+      b->prims.push_back(prim);
+      b->c_args.push_back(std::move(c_args));
+    };
+    // The arguments of a layer's own primitive (conv, fc, pooling or reorder).
+    auto layer_args = [&](const BuiltLayer::Exec& ex, const dnnl::memory& src,
+                          const dnnl::memory& dst) {
+      std::vector<std::pair<int, dnnl::memory>> args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}};
+      if (ex.weights) args.push_back({DNNL_ARG_WEIGHTS, ex.weights});
+      if (ex.bias) args.push_back({DNNL_ARG_BIAS, ex.bias});
+      if (ex.scratchpad_md.get_size() > 0)
+        args.push_back(
+            {DNNL_ARG_SCRATCHPAD, dnnl::memory(ex.scratchpad_md, CpuEngine(), scratch_)});
+      return args;
+    };
     for (size_t i = 0; i < plan.layers.size(); ++i) {
       const PlanLayer& l = plan.layers[i];
       const BuiltLayer::Exec& ex = *execs[i];
-      std::unordered_map<int, dnnl::memory> args;
-      args[DNNL_ARG_SRC] = memory_for(l.src, ex.src_md);
-      args[DNNL_ARG_DST] = memory_for(l.dst, ex.dst_md);
-      if (ex.weights) args[DNNL_ARG_WEIGHTS] = ex.weights;
-      if (ex.bias) args[DNNL_ARG_BIAS] = ex.bias;
-      if (ex.scratchpad_md.get_size() > 0)
-        args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(ex.scratchpad_md, CpuEngine(), scratch_);
-      std::vector<dnnl_exec_arg_t> c_args;
-      for (const auto& [arg, mem] : args) c_args.push_back({arg, mem.get()});
-      b->prims.push_back(ex.prim);
-      b->args.push_back(std::move(args));
-      b->c_args.push_back(std::move(c_args));
+      b->layer_begin.push_back(b->prims.size());
+      dnnl::memory src = memory_for(l.src, ex.src_md), dst = memory_for(l.dst, ex.dst_md);
+      if (ex.winograd()) {
+        dnnl::memory blk_src(ex.blk_src_md, CpuEngine(), scratch_ + pad_need);
+        dnnl::memory blk_dst(ex.blk_dst_md, CpuEngine(), scratch_ + pad_need + blk_src_need);
+        char* src_base = static_cast<char*>(src.get_data_handle());
+        char* dst_base = static_cast<char*>(dst.get_data_handle());
+        for (int image = 0; image < ex.images; ++image) {
+          dnnl::memory src_i(ex.src_md, CpuEngine(), src_base + image * ex.src_md.get_size());
+          dnnl::memory dst_i(ex.dst_md, CpuEngine(), dst_base + image * ex.dst_md.get_size());
+          add(ex.to_blk_src, {{DNNL_ARG_FROM, src_i}, {DNNL_ARG_TO, blk_src}});
+          if (ex.to_blk_dst) add(ex.to_blk_dst, {{DNNL_ARG_FROM, dst_i}, {DNNL_ARG_TO, blk_dst}});
+          add(ex.prim, layer_args(ex, blk_src, blk_dst));
+          add(ex.from_blk_dst, {{DNNL_ARG_FROM, blk_dst}, {DNNL_ARG_TO, dst_i}});
+        }
+        continue;
+      }
+      add(ex.prim, layer_args(ex, src, dst));
     }
+    b->layer_begin.push_back(b->prims.size());
   } catch (const dnnl::error& e) {
     return FromDnnl(e, "binding a variant to a workspace");
   }

@@ -381,6 +381,7 @@ class RandomConfig {
     for (int i = Int(0, 3); i > 0; --i) c.models.preload.push_back(Path());
     c.models.cache_bytes = Int(0, 1ll << 40);
     c.models.warm_up = Bool();
+    c.models.winograd = Bool();
     c.context.root = Path();
     c.context.period_ms = static_cast<uint32_t>(Int(10, 60000));
     c.context.cgroup = Text();

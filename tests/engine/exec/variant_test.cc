@@ -298,5 +298,48 @@ TEST_F(VariantTest, WarmUpBuildsEveryChoiceAndKeepsNothing) {
   EXPECT_EQ(out, RunVariant(c, in, 1));
 }
 
+// The variant cache's bytes count a layer shared by several cached variants once, and the
+// least recently used variants leave when the bound is passed.
+TEST_F(VariantTest, CacheCountsSharedLayersOnceAndEvictsTheLeastRecentlyUsed) {
+  const Config full = space().Full(Precision::kF32);
+  Config narrower = full;
+  narrower.width_idx.back() = 0;  // only the last block's layers differ
+  int64_t full_bytes = 0, narrower_bytes = 0;
+  {
+    auto e = Evolver::Create(*model_);
+    ASSERT_TRUE(e.ok()) << e.status();
+    auto a = (*e)->Evolve(full);
+    ASSERT_TRUE(a.ok()) << a.status();
+    full_bytes = (*a)->PackedWeightBytes();
+    EXPECT_EQ((*e)->stats().cache_bytes, full_bytes);
+    auto b = (*e)->Evolve(narrower);
+    ASSERT_TRUE(b.ok()) << b.status();
+    narrower_bytes = (*b)->PackedWeightBytes();
+    const int64_t both = (*e)->stats().cache_bytes;
+    EXPECT_GT(both, full_bytes);
+    EXPECT_LT(both, full_bytes + narrower_bytes / 2);  // most of `narrower` is shared
+    EXPECT_EQ((*e)->stats().cached_variants, 2);
+  }
+  // A bound that holds `full` alone: the next variant evicts it (the least recently used),
+  // building it again evicts the small ones, and the cache stays within its bound.
+  EvolverOptions o;
+  o.cache_bytes = full_bytes;
+  auto e = Evolver::Create(*model_, o);
+  ASSERT_TRUE(e.ok()) << e.status();
+  ASSERT_TRUE((*e)->Evolve(full).ok());
+  ASSERT_TRUE((*e)->Evolve(space().Smallest(Precision::kF32)).ok());
+  ASSERT_TRUE((*e)->Evolve(space().Smallest(Precision::kInt8)).ok());
+  ASSERT_TRUE((*e)->Evolve(full).ok());
+  const EvolverStats st = (*e)->stats();
+  EXPECT_LE(st.cache_bytes, o.cache_bytes);
+  EXPECT_EQ(st.builds, 4u) << "full was evicted and built again";
+  EXPECT_EQ(st.cache_hits, 0u);
+  ASSERT_TRUE((*e)->Evolve(full).ok());
+  EXPECT_EQ((*e)->stats().cache_hits, 1u);
+  (*e)->ClearCache();
+  EXPECT_EQ((*e)->stats().cache_bytes, 0);
+  EXPECT_EQ((*e)->stats().cached_variants, 0);
+}
+
 }  // namespace
 }  // namespace adaspring::engine

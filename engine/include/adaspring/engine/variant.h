@@ -91,11 +91,19 @@ class Variant {
 };
 
 struct EvolverOptions {
-  int64_t cache_bytes = 256ll << 20;  // LRU bound on built variants (packed weight bytes)
+  // LRU bound on built variants: packed weight bytes of the distinct layers they hold (a layer
+  // shared by several cached variants counts once).
+  int64_t cache_bytes = 256ll << 20;
   // OpenMP threads the batch-1 primitives are created for at Evolve() (0 = all cores). oneDNN
   // fixes a primitive's thread count at creation, so a Workspace with another thread count
   // creates its own primitives on its first run (once, under a lock).
   int threads = 0;
+  // Large f32 3 x 3 stride-1 convolutions (>= 20 M multiply-adds: the 224-pixel networks)
+  // use oneDNN's Winograd kernel: ResNet-18 runs ~1.5x faster, but building such a layer
+  // takes longer (oneDNN's Winograd weight transform: 5-45 ms for a 512-channel layer, so a
+  // cold ResNet-18 evolution p50 ~21 ms instead of ~5 ms) and its packed weights are 1.8-4x
+  // larger. false = the direct kernel everywhere.
+  bool winograd = true;
 };
 
 struct EvolverStats {
