@@ -53,12 +53,15 @@ absl::StatusOr<std::shared_ptr<BuiltLayer>> BuiltLayer::Create(const PlanLayer& 
           if (!bias.empty()) bias[o] /= acc_step;
         }
         b->attr_.set_output_scales(1 << 1, out_scales);
+        b->attr_values_.assign(reinterpret_cast<const char*>(out_scales.data()),
+                               out_scales.size() * sizeof(float));
         b->weight_dt_ = dt::s8;
       }
     } else if (l.kind == LayerKind::kInputReorder && in.dst_dt != dt::f32) {
       b->attr_.set_output_scales(0, {1.f / in.dst_step});
     }
     if (l.sum) ops.append_sum(int8 ? in.sum_step / in.dst_step : 1.f);
+    if (int8) absl::StrAppend(&b->attr_values_, "|", in.sum_step / in.dst_step, "|", in.dst_step);
     if (l.act == PostAct::kRelu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
     if (l.act == PostAct::kRelu6)
       ops.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, 0.f, int8 ? 6.f / in.dst_step : 6.f);
@@ -155,7 +158,9 @@ absl::StatusOr<std::unique_ptr<BuiltLayer::Exec>> BuiltLayer::MakeExec(int batch
                    : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
                                                      dnnl::algorithm::convolution_direct, e->src_md,
                                                      w_md, e->dst_md, strides, pad, pad);
-      dnnl::convolution_forward::primitive_desc pd(d, attr_, eng);
+      dnnl::convolution_forward::primitive_desc pd =
+          first ? FirstConvPd(d, batch, has_bias)
+                : dnnl::convolution_forward::primitive_desc(d, attr_, eng);
       if (!first && IsSlow(pd.impl_info_str())) {
         // The packed layout does not suit this (batch, threads): let oneDNN choose again and
         // repack below.
@@ -214,6 +219,67 @@ absl::StatusOr<std::unique_ptr<BuiltLayer::Exec>> BuiltLayer::MakeExec(int batch
     e->bias = bias_;
   }
   return e;
+}
+
+namespace {
+
+// oneDNN's primitive descriptor per convolution problem (shape, types, post-ops, attribute
+// values, batch, threads), shared by every evolver of the process like oneDNN's own
+// primitive cache: creating descriptors (PreferPlainJit walks past oneDNN's first choice) is
+// a large part of building a small layer.
+struct PdMemo {
+  static constexpr size_t kMaxEntries = 4096;  // cleared when full (model reloads)
+  absl::Mutex mu;
+  std::map<std::string, dnnl::convolution_forward::primitive_desc> pds ABSL_GUARDED_BY(mu);
+};
+PdMemo& Memo() {
+  static auto* memo = new PdMemo;
+  return *memo;
+}
+
+}  // namespace
+
+dnnl::convolution_forward::primitive_desc BuiltLayer::FirstConvPd(
+    const dnnl::convolution_forward::desc& d, int batch, bool has_bias) const {
+  const PlanLayer& l = layer_;
+  const std::string key =
+      absl::StrCat(l.ic, ",", l.oc, ",", l.groups, ",", l.kernel, ",", l.stride, ",", l.pad, "|",
+                   l.ih, "x", l.iw, "|", static_cast<int>(in_.src_dt), static_cast<int>(in_.dst_dt),
+                   static_cast<int>(weight_dt_), static_cast<int>(in_.layout), "|",
+                   l.sum ? "sum" : "", static_cast<int>(l.act), has_bias ? "b" : "", "|n", batch,
+                   "t", omp_get_max_threads(), "|", attr_values_);
+  PdMemo& memo = Memo();
+  {
+    absl::MutexLock lock(&memo.mu);
+    auto it = memo.pds.find(key);
+    if (it != memo.pds.end()) return it->second;
+  }
+  dnnl::convolution_forward::primitive_desc pd(d, attr_, CpuEngine());
+  PreferPlainJit(&pd);
+  absl::MutexLock lock(&memo.mu);
+  if (memo.pds.size() >= PdMemo::kMaxEntries) memo.pds.clear();
+  memo.pds.emplace(key, pd);
+  return pd;
+}
+
+void BuiltLayer::PreferPlainJit(dnnl::convolution_forward::primitive_desc* pd) const {
+  const PlanLayer& l = layer_;
+  const bool int8 = weight_dt_ == dt::s8;
+  constexpr int64_t kMaxMacs = 2'000'000;
+  if (omp_get_max_threads() != 1 || (!int8 && l.oh * l.ow < 49) ||
+      static_cast<int64_t>(l.oc) * (l.ic / l.groups) * l.kernel * l.kernel * l.oh * l.ow > kMaxMacs)
+    return;
+  const std::string first = pd->impl_info_str();
+  if (first.rfind("brg", 0) != 0) return;  // oneDNN did not pick brgconv here
+  const std::string isa = first.substr(first.find(':'));
+  const std::string want = (int8 ? "jit_int8" : "jit") + isa;
+  dnnl::convolution_forward::primitive_desc walk = *pd;
+  while (walk.next_impl()) {
+    if (want == walk.impl_info_str()) {
+      *pd = walk;
+      return;
+    }
+  }
 }
 
 bool BuiltLayer::UseWinograd(const PlanLayer& l, const LayerInputs& in) {

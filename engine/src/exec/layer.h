@@ -82,6 +82,17 @@ class BuiltLayer {
   absl::StatusOr<std::unique_ptr<Exec>> MakeExec(int batch, bool first) const;
   // The Winograd form of a convolution (one image); false when oneDNN has none for it.
   bool MakeWinogradExec(bool first, const dnnl::memory::desc& b_md, Exec* e) const;
+  // The descriptor of the batch-1 convolution (weights `any`): from the process-wide memo,
+  // else oneDNN's first choice as PreferPlainJit adjusts it.
+  dnnl::convolution_forward::primitive_desc FirstConvPd(const dnnl::convolution_forward::desc& d,
+                                                        int batch, bool has_bias) const;
+  // At one thread, replaces oneDNN's first choice for a small convolution (<= 2 M
+  // multiply-adds), brgconv, by its plain direct JIT kernel of the same ISA (jit:avx512_core,
+  // jit_int8:avx512_core_vnni), which has lower fixed costs: timed on every convolution of
+  // smallres28's space at one thread, it was faster in all int8 ones (by up to 1.6x) and in
+  // the f32 ones with a 7 x 7 or larger output (by up to 2x), and slower only in some f32
+  // ones at 4 x 4 (by up to 13%), which keep brgconv.
+  void PreferPlainJit(dnnl::convolution_forward::primitive_desc* pd) const;
   // Whether the Winograd weights of `made` also suit every thread count a workspace can have
   // (1 .. the number of cores): oneDNN cannot reorder out of a Winograd format, so a layer
   // whose format another thread count rejects is made with the direct kernel instead.
@@ -94,6 +105,7 @@ class BuiltLayer {
   PlanLayer layer_;
   LayerInputs in_;
   dnnl::primitive_attr attr_;
+  std::string attr_values_;  // int8: the values attr_ holds (output scales, sum scale), as bytes
   dnnl::memory weights_, bias_;  // packed for the batch-1 primitive
   bool winograd_ = false;        // UseWinograd and oneDNN has the primitive
   dnnl::memory::desc weights_md_;

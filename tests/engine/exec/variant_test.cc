@@ -341,5 +341,48 @@ TEST_F(VariantTest, CacheCountsSharedLayersOnceAndEvictsTheLeastRecentlyUsed) {
   EXPECT_EQ((*e)->stats().cached_variants, 0);
 }
 
+// At one thread, small convolutions take oneDNN's plain direct JIT kernel instead of
+// brgconv (BuiltLayer::PreferPlainJit); the results still match the reference.
+TEST_F(VariantTest, OneThreadVariantsMatchTheReferenceWithThePlainJitKernel) {
+  EvolverOptions o;
+  o.threads = 1;
+  auto e = Evolver::Create(*model_, o);
+  ASSERT_TRUE(e.ok()) << e.status();
+  const int batch = 2;
+  const auto in = RandomInput((*model_)->arch(), batch, 12);
+  std::mt19937_64 rng(13);
+  int plain = 0, brg = 0;
+  for (int i = 0; i < 6; ++i) {
+    Config c = i == 0 ? space().Narrowest(Precision::kF32) : space().Sample(rng);
+    c.precision = Precision::kF32;
+    std::fill(c.rank_idx.begin(), c.rank_idx.end(), 0);
+    auto v = (*e)->Evolve(c);
+    ASSERT_TRUE(v.ok()) << v.status();
+    for (const std::string& name : (*v)->LayerNames()) {
+      plain += name.find("[jit:") != std::string::npos;
+      brg += name.find("[brgconv") != std::string::npos;
+    }
+    std::vector<float> ref(batch * 10), got(ref.size());
+    ASSERT_TRUE(ReferenceForward(**model_, c, in.data(), batch, ref.data()).ok());
+    auto ws = NewWorkspace(1);
+    ASSERT_TRUE((*v)->Run(in.data(), batch, got.data(), ws.get()).ok());
+    EXPECT_LE(RelError(got, ref), 1e-4) << space().ToText(c);
+  }
+  // Where oneDNN offers brgconv at all (AVX-512 machines), the 7 x 7 and larger convolutions
+  // no longer use it.
+  if (brg > 0) {
+    EXPECT_GT(plain, 0);
+  }
+  auto q = (*e)->Evolve(space().Full(Precision::kInt8));
+  ASSERT_TRUE(q.ok()) << q.status();
+  std::vector<float> ref(batch * 10), got(ref.size());
+  ASSERT_TRUE(
+      ReferenceForward(**model_, space().Full(Precision::kF32), in.data(), batch, ref.data()).ok());
+  auto ws = NewWorkspace(1);
+  ASSERT_TRUE((*q)->Run(in.data(), batch, got.data(), ws.get()).ok());
+  for (int b = 0; b < batch; ++b)
+    EXPECT_EQ(ArgMax(got.data() + b * 10, 10), ArgMax(ref.data() + b * 10, 10));
+}
+
 }  // namespace
 }  // namespace adaspring::engine
