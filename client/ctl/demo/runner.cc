@@ -473,7 +473,6 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
     Shared shared;
     std::atomic<int> failures{0}, rt_refused{0};
     // Collect evolution reaction times from the admin event stream.
-    std::atomic<bool> stop_events{false};
     std::vector<double> reactions;
     std::mutex reactions_mu;
     auto admin = ConnectAdmin(g, false);

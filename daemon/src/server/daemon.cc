@@ -248,9 +248,10 @@ std::string Daemon::Summary() const {
   uint64_t requests = 0;
   for (const auto& s : sessions_.All()) requests += s->stats.requests.load();
   return absl::StrFormat(
-      "%s; %d models, %d sessions, %d evolutions; memory budget %.0f MB, cpu %.2f cores",
-      draining_.load() ? "draining" : "serving", registry_.size(), sessions_.size(), st.evolutions,
-      b.memory_bytes / 1048576.0, b.cpu_capacity);
+      "%s; %d models, %d sessions, %d requests, %d evolutions; memory budget %.0f MB, cpu %.2f "
+      "cores",
+      draining_.load() ? "draining" : "serving", registry_.size(), sessions_.size(), requests,
+      st.evolutions, b.memory_bytes / 1048576.0, b.cpu_capacity);
 }
 
 }  // namespace adaspring::daemon
