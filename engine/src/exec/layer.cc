@@ -74,12 +74,7 @@ absl::StatusOr<std::shared_ptr<BuiltLayer>> BuiltLayer::Create(const PlanLayer& 
     ScopedOmpThreads omp(threads);
     auto exec = b->MakeExec(1, /*first=*/true);
     if (!exec.ok()) return exec.status();
-    if (b->winograd_ && (*exec)->winograd() && !b->WinogradAtEveryThreadCount(**exec)) {
-      b->winograd_ = false;
-      exec = b->MakeExec(1, /*first=*/true);
-      if (!exec.ok()) return exec.status();
-    }
-    b->winograd_ = b->winograd_ && (*exec)->winograd();
+    b->winograd_ = (*exec)->winograd();  // oneDNN may have no Winograd kernel for it
     if (weighted) {
       // Reorder the dense weights once into the layout the primitive chose.
       dnnl::stream stream(CpuEngine());
@@ -136,8 +131,10 @@ absl::StatusOr<std::unique_ptr<BuiltLayer::Exec>> BuiltLayer::MakeExec(int batch
     }
     case LayerKind::kConv: {
       const dnnl::memory::desc b_md({l.oc}, dt::f32, tag::x);
+      const dnnl::memory::desc w_md =
+          first ? dnnl::memory::desc(weight_dims_, weight_dt_, tag::any) : weights_md_;
       if (winograd_) {
-        if (MakeWinogradExec(first, b_md, e.get())) {
+        if (MakeWinogradExec(w_md, /*check_thread_counts=*/first, b_md, e.get())) {
           e->images = batch;
           break;
         }
@@ -147,8 +144,6 @@ absl::StatusOr<std::unique_ptr<BuiltLayer::Exec>> BuiltLayer::MakeExec(int batch
               omp_get_max_threads(), " threads"));
         }
       }
-      const dnnl::memory::desc w_md =
-          first ? dnnl::memory::desc(weight_dims_, weight_dt_, tag::any) : weights_md_;
       const dnnl::memory::dims strides = {l.stride, l.stride}, pad = {l.pad, l.pad};
       const bool has_bias = l.part != 1;
       auto d = has_bias
@@ -290,7 +285,8 @@ bool BuiltLayer::UseWinograd(const PlanLayer& l, const LayerInputs& in) {
          static_cast<int64_t>(l.oc) * l.ic * 9 * l.oh * l.ow >= kMinMacs;
 }
 
-bool BuiltLayer::MakeWinogradExec(bool first, const dnnl::memory::desc& b_md, Exec* e) const {
+bool BuiltLayer::MakeWinogradExec(const dnnl::memory::desc& w_md, bool check_thread_counts,
+                                  const dnnl::memory::desc& b_md, Exec* e) const {
   const PlanLayer& l = layer_;
   dnnl::engine& eng = CpuEngine();
   // Always one image: a batch runs the primitives once per image (see Exec::images).
@@ -300,19 +296,29 @@ bool BuiltLayer::MakeWinogradExec(bool first, const dnnl::memory::desc& b_md, Ex
       ActivationMd(1, l.ic, l.ih, l.iw, dt::f32, ActLayout::kBlocked16);
   const dnnl::memory::desc blk_dst =
       ActivationMd(1, l.oc, l.oh, l.ow, dt::f32, ActLayout::kBlocked16);
-  const dnnl::memory::desc w_md =
-      first ? dnnl::memory::desc(weight_dims_, weight_dt_, tag::any) : weights_md_;
   const dnnl::memory::dims strides = {1, 1}, pad = {1, 1};
-  try {
+  auto make = [&](const dnnl::memory::desc& weights) {
     auto d = l.part != 1
                  ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
                                                    dnnl::algorithm::convolution_winograd, blk_src,
-                                                   w_md, b_md, blk_dst, strides, pad, pad)
+                                                   weights, b_md, blk_dst, strides, pad, pad)
                  : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
                                                    dnnl::algorithm::convolution_winograd, blk_src,
-                                                   w_md, blk_dst, strides, pad, pad);
-    dnnl::convolution_forward::primitive_desc pd(d, attr_, eng);
+                                                   weights, blk_dst, strides, pad, pad);
+    return dnnl::convolution_forward::primitive_desc(d, attr_, eng);
+  };
+  try {
+    dnnl::convolution_forward::primitive_desc pd = make(w_md);
     if (std::string(pd.impl_info_str()).find("wino") == std::string::npos) return false;
+    if (check_thread_counts) {
+      // oneDNN cannot reorder out of a Winograd weight format, so the format chosen here must
+      // suit every thread count a workspace can have (1 .. cores); make() throws otherwise.
+      const int most = std::max(omp_get_num_procs(), omp_get_max_threads());
+      for (int t = 1; t <= most; ++t) {
+        ScopedOmpThreads omp(t);
+        make(pd.weights_desc());
+      }
+    }
     dnnl::primitive_attr reorder_attr;
     reorder_attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     dnnl::reorder::primitive_desc in(eng, src, eng, blk_src, reorder_attr);
@@ -337,23 +343,6 @@ bool BuiltLayer::MakeWinogradExec(bool first, const dnnl::memory::desc& b_md, Ex
   } catch (const dnnl::error&) {
     return false;
   }
-}
-
-bool BuiltLayer::WinogradAtEveryThreadCount(const Exec& made) const {
-  // MakeWinogradExec(first = false) reads the packed layout from weights_md_.
-  auto* self = const_cast<BuiltLayer*>(this);
-  const dnnl::memory::desc saved = weights_md_;
-  self->weights_md_ = made.weights_md;
-  const dnnl::memory::desc b_md({layer_.oc}, dt::f32, tag::x);
-  bool ok = true;
-  const int most = std::max(omp_get_num_procs(), omp_get_max_threads());
-  for (int t = 1; t <= most && ok; ++t) {
-    ScopedOmpThreads omp(t);
-    Exec probe;
-    ok = MakeWinogradExec(/*first=*/false, b_md, &probe);
-  }
-  self->weights_md_ = saved;
-  return ok;
 }
 
 bool BuiltLayer::IsSlow(const std::string& impl) {

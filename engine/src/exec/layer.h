@@ -80,8 +80,11 @@ class BuiltLayer {
  private:
   BuiltLayer(const PlanLayer& layer, const LayerInputs& in);
   absl::StatusOr<std::unique_ptr<Exec>> MakeExec(int batch, bool first) const;
-  // The Winograd form of a convolution (one image); false when oneDNN has none for it.
-  bool MakeWinogradExec(bool first, const dnnl::memory::desc& b_md, Exec* e) const;
+  // The Winograd form of a convolution (one image) with weights `w_md`; false when oneDNN has
+  // none for it or, with `check_thread_counts`, when another thread count (1 .. cores) would
+  // reject the weight format it chose (the layer is then made with the direct kernel).
+  bool MakeWinogradExec(const dnnl::memory::desc& w_md, bool check_thread_counts,
+                        const dnnl::memory::desc& b_md, Exec* e) const;
   // The descriptor of the batch-1 convolution (weights `any`): from the process-wide memo,
   // else oneDNN's first choice as PreferPlainJit adjusts it.
   dnnl::convolution_forward::primitive_desc FirstConvPd(const dnnl::convolution_forward::desc& d,
@@ -93,10 +96,6 @@ class BuiltLayer {
   // the f32 ones with a 7 x 7 or larger output (by up to 2x), and slower only in some f32
   // ones at 4 x 4 (by up to 13%), which keep brgconv.
   void PreferPlainJit(dnnl::convolution_forward::primitive_desc* pd) const;
-  // Whether the Winograd weights of `made` also suit every thread count a workspace can have
-  // (1 .. the number of cores): oneDNN cannot reorder out of a Winograd format, so a layer
-  // whose format another thread count rejects is made with the direct kernel instead.
-  bool WinogradAtEveryThreadCount(const Exec& made) const;
   // Whether an implementation is a reference or gemm fallback (slow for these shapes).
   static bool IsSlow(const std::string& impl);
   // Copies the packed weights into layout `md` for `e` (false when oneDNN cannot reorder).

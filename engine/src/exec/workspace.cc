@@ -46,15 +46,15 @@ absl::StatusOr<WorkspaceImpl::Binding*> WorkspaceImpl::Bind(const VariantImpl& v
   // [scratchpad | blocked src | blocked dst].
   std::vector<const BuiltLayer::Exec*> execs;
   int64_t pad_need = 64, blk_src_need = 0, blk_dst_need = 0;
-  auto round = [](int64_t n) { return (n + 63) / 64 * 64; };
+  auto align64 = [](int64_t n) { return (n + 63) / 64 * 64; };
   for (const auto& layer : v.layers()) {
     auto e = layer->ForBatch(batch, threads_);
     if (!e.ok()) return e.status();
     execs.push_back(*e);
-    pad_need = std::max<int64_t>(pad_need, round((*e)->scratchpad_md.get_size()));
+    pad_need = std::max<int64_t>(pad_need, align64((*e)->scratchpad_md.get_size()));
     if ((*e)->winograd()) {
-      blk_src_need = std::max<int64_t>(blk_src_need, round((*e)->blk_src_md.get_size()));
-      blk_dst_need = std::max<int64_t>(blk_dst_need, round((*e)->blk_dst_md.get_size()));
+      blk_src_need = std::max<int64_t>(blk_src_need, align64((*e)->blk_src_md.get_size()));
+      blk_dst_need = std::max<int64_t>(blk_dst_need, align64((*e)->blk_dst_md.get_size()));
     }
   }
   const int64_t scratch_need = pad_need + blk_src_need + blk_dst_need;
