@@ -23,11 +23,12 @@ WeightSlice Slice(std::vector<float>& t, int in_channels, int k) {
 // folded with its BN's per-output-channel scale s = gamma / sqrt(var + eps) (the running
 // statistics of width row `row`), projected onto the top-r left singular subspace of the
 // folded matrix (= truncated SVD, via the eigenvectors of W W^T, which is oc x oc and small),
-// and unfolded again. Dense OIHW into `out`. The gradient of the rank-r weight is applied to
-// the full weight unchanged (straight-through), so training teaches the shared weights to
-// keep their function in their leading singular directions.
+// and unfolded again. Dense OIHW into `out`. The gradient of the rank-r weight reaches the
+// full weight (straight-through), so training teaches the shared weights to keep their
+// function in their leading singular directions; with `grad` set, what Backward needs to drop
+// the part of that gradient the truncation cannot see (ProjectLowRankGrad) is kept there.
 void TruncateRank(const WeightSlice& w, int oc, int ic, int k, const float* gamma,
-                  const float* run_var, int rank, std::vector<float>* out) {
+                  const float* run_var, int rank, std::vector<float>* out, LowRankGrad* grad) {
   const int kk = k * k, cols = ic * kk;
   std::vector<double> scale(oc);
   for (int o = 0; o < oc; ++o) {
@@ -43,11 +44,57 @@ void TruncateRank(const WeightSlice& w, int oc, int ic, int k, const float* gamm
   const Eigen::MatrixXd gram = m * m.transpose();
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(gram);  // ascending eigenvalues
   const Eigen::MatrixXd u = es.eigenvectors().rightCols(std::min(rank, oc));
-  const Eigen::MatrixXd proj = u * (u.transpose() * m);
+  const Eigen::MatrixXd ut_m = u.transpose() * m;  // [r, cols]
+  const Eigen::MatrixXd proj = u * ut_m;
   out->resize(static_cast<size_t>(oc) * cols);
   for (int o = 0; o < oc; ++o)
     for (int c = 0; c < cols; ++c)
       (*out)[static_cast<size_t>(o) * cols + c] = static_cast<float>(proj(o, c) / scale[o]);
+  if (grad) {
+    // Right singular subspace: the row space of U^T M (an orthonormal basis by QR, which
+    // also copes with a singular value of zero).
+    Eigen::HouseholderQR<Eigen::MatrixXd> qr(ut_m.transpose());
+    grad->u = u;
+    grad->v = qr.householderQ() * Eigen::MatrixXd::Identity(cols, u.cols());
+    grad->scale = std::move(scale);
+  }
+}
+
+// The truncation T(M) = P M (P = U U^T, the top-r left singular subspace of M) changes, to
+// first order, only with the parts P D, D Q of a change D of M (Q = V V^T): the block
+// (I - P) D (I - Q) moves only the discarded singular directions. The straight-through
+// gradient H = dL/dT contains that block too, and there it is noise for every other
+// configuration sharing the weights: it is removed. `dense` is dL/dW_r [oc, cols] of the
+// unfolded weight W_r = diag(1/s) T; dL/dW = diag(s) dL/dM, dL/dM = diag(1/s) dL/dW_r.
+void ProjectLowRankGrad(const LowRankGrad& p, int oc, int cols, float* dense) {
+  Eigen::MatrixXd h(oc, cols);
+  for (int o = 0; o < oc; ++o)
+    for (int c = 0; c < cols; ++c) h(o, c) = dense[static_cast<size_t>(o) * cols + c] / p.scale[o];
+  const Eigen::MatrixXd hv = h * p.v;                            // [oc, r]
+  const Eigen::MatrixXd left = h - p.u * (p.u.transpose() * h);  // (I - P) H
+  const Eigen::MatrixXd noise = left - (hv - p.u * (p.u.transpose() * hv)) * p.v.transpose();
+  for (int o = 0; o < oc; ++o)
+    for (int c = 0; c < cols; ++c)
+      dense[static_cast<size_t>(o) * cols + c] -= static_cast<float>(p.scale[o] * noise(o, c));
+}
+
+// Weight gradient of a conv into `slice` (accumulated), projected by `proj` when set.
+void ConvWeightGrad(Conv2d& conv, const float* src, const float* diff_dst, const WeightSlice& slice,
+                    int oc, int ic, int k, const LowRankGrad* proj, std::vector<float>& scratch) {
+  if (!proj) {
+    conv.BackwardWeights(src, diff_dst, slice);
+    return;
+  }
+  const int64_t kk = static_cast<int64_t>(k) * k, cols = ic * kk;
+  scratch.assign(static_cast<size_t>(oc * cols), 0.f);
+  conv.BackwardWeights(src, diff_dst, WeightSlice{scratch.data(), cols, kk});
+  ProjectLowRankGrad(*proj, oc, static_cast<int>(cols), scratch.data());
+  for (int o = 0; o < oc; ++o)
+    for (int i = 0; i < ic; ++i) {
+      const float* src_g = &scratch[static_cast<size_t>(o * cols + i * kk)];
+      float* dst = slice.data + o * slice.o_stride + i * slice.i_stride;
+      for (int64_t j = 0; j < kk; ++j) dst[j] += src_g[j];
+    }
 }
 
 }  // namespace
@@ -58,7 +105,8 @@ bool Supernet::ReducesRank(const ConvSpec& spec, int oc, int ic, int divisor) co
 }
 
 bool Supernet::SetConvWeights(Conv2d& conv, const ConvSpec& spec, const WeightSlice& slice, int oc,
-                              int ic, int row, int divisor) {
+                              int ic, int row, int divisor, int* proj) {
+  if (proj) *proj = -1;
   if (!ReducesRank(spec, oc, ic, divisor)) {
     conv.SetWeights(slice);
     return false;
@@ -67,7 +115,12 @@ bool Supernet::SetConvWeights(Conv2d& conv, const ConvSpec& spec, const WeightSl
   const BnStats& st = bn_stats_[spec.bn];
   const float* gamma = FindParam(spec.bn + ".gamma")->value.data();
   const float* var = st.var.data() + static_cast<size_t>(row) * st.channels;
-  TruncateRank(slice, oc, ic, spec.kernel, gamma, var, rank, &graph_->lowrank_scratch);
+  LowRankGrad* grad = nullptr;
+  if (proj && project_low_rank_grad_) {
+    *proj = static_cast<int>(graph_->lowrank_grads.size());
+    grad = &graph_->lowrank_grads.emplace_back();
+  }
+  TruncateRank(slice, oc, ic, spec.kernel, gamma, var, rank, &graph_->lowrank_scratch, grad);
   const int64_t kk = static_cast<int64_t>(spec.kernel) * spec.kernel;
   conv.SetWeights(WeightSlice{graph_->lowrank_scratch.data(), ic * kk, kk});
   return true;
@@ -201,6 +254,7 @@ const float* Supernet::Forward(const Config& config, const float* images, int n,
   const NetSpec& net = space_.net();
   g.n = n;
   g.trace.clear();
+  g.lowrank_grads.clear();
   g.backward_ready = mode == BnMode::kTrain;
 
   // Stem: NCHW input -> NHWC (a plain copy for one channel).
@@ -234,9 +288,11 @@ const float* Supernet::Forward(const Config& config, const float* images, int n,
     const ConvSpec& c2 = b.convs[1];
 
     const int divisor = space_.RankDivisor(config, bi);
+    const bool training = mode == BnMode::kTrain;
+    int proj1 = -1, proj2 = -1;
     bool reduced = SetConvWeights(
         *bw.conv1, c1, Slice(FindParam(c1.name + ".weight")->value, b.in_channels, c1.kernel), k,
-        b.in_channels, w, divisor);
+        b.in_channels, w, divisor, training ? &proj1 : nullptr);
     bw.conv1->Forward(x, sh.c1.data());
     // conv2's weights are only set after bn1 runs, but whether it is reduced depends on the
     // configuration alone.
@@ -246,7 +302,7 @@ const float* Supernet::Forward(const Config& config, const float* images, int n,
     // conv2 reads the first k input channels of the [out, max_inner, 3, 3] tensor.
     SetConvWeights(*bw.conv2, c2,
                    Slice(FindParam(c2.name + ".weight")->value, b.max_inner, c2.kernel),
-                   b.out_channels, k, w, divisor);
+                   b.out_channels, k, w, divisor, training ? &proj2 : nullptr);
     bw.conv2->Forward(sh.a1.data(), sh.c2.data());
     RunBn(*sh.bn2, c2.bn, w, b.out_channels, sh.c2.data(), sh.out.data(), sh.mean2.data(),
           sh.var2.data(), mode, reduced);
@@ -262,7 +318,7 @@ const float* Supernet::Forward(const Config& config, const float* images, int n,
       AddInPlace(x, sh.out.data(), out_count);
     }
     sh.relu->Forward(sh.out.data(), sh.out.data());
-    g.trace.push_back({bi, w, k, x, &sh, &bw, reduced && mode == BnMode::kTrain});
+    g.trace.push_back({bi, w, k, x, &sh, &bw, reduced && training, proj1, proj2});
     x = sh.out.data();
   }
 
@@ -303,8 +359,9 @@ void Supernet::Backward(const float* diff_logits) {
         sh.d_c2.data(), g2->grad.data(), b2->grad.data());
     Param* w2 = FindParam(c2.name + ".weight");
     bw.conv2->BackwardData(sh.d_c2.data(), sh.d_a1.data());
-    bw.conv2->BackwardWeights(sh.a1.data(), sh.d_c2.data(),
-                              Slice(w2->grad, b.max_inner, c2.kernel));
+    ConvWeightGrad(*bw.conv2, sh.a1.data(), sh.d_c2.data(), Slice(w2->grad, b.max_inner, c2.kernel),
+                   b.out_channels, it->inner, c2.kernel,
+                   it->proj2 >= 0 ? &g.lowrank_grads[it->proj2] : nullptr, g.grad_scratch);
 
     Param* g1 = FindParam(c1.bn + ".gamma");
     Param* b1 = FindParam(c1.bn + ".beta");
@@ -313,7 +370,9 @@ void Supernet::Backward(const float* diff_logits) {
         sh.d_c1.data(), g1->grad.data(), b1->grad.data());
     Param* w1 = FindParam(c1.name + ".weight");
     bw.conv1->BackwardData(sh.d_c1.data(), sh.d_in.data());
-    bw.conv1->BackwardWeights(it->input, sh.d_c1.data(), Slice(w1->grad, b.in_channels, c1.kernel));
+    ConvWeightGrad(*bw.conv1, it->input, sh.d_c1.data(), Slice(w1->grad, b.in_channels, c1.kernel),
+                   it->inner, b.in_channels, c1.kernel,
+                   it->proj1 >= 0 ? &g.lowrank_grads[it->proj1] : nullptr, g.grad_scratch);
 
     if (b.has_downsample) {
       const ConvSpec& d = b.downsample;

@@ -4,6 +4,7 @@
 #ifndef ADASPRING_ENGINE_SRC_TRAIN_GRAPH_H_
 #define ADASPRING_ENGINE_SRC_TRAIN_GRAPH_H_
 
+#include <Eigen/Dense>
 #include <map>
 #include <memory>
 #include <tuple>
@@ -57,6 +58,14 @@ struct CalibAccumulator {
   std::vector<int64_t> batches;          // [rows]
 };
 
+// What Backward needs to project a reduced conv's weight gradient (SetConvWeights, kTrain,
+// projection on): the folded matrix M = diag(scale) W [oc, cols] was truncated to its top-r
+// singular subspace; u [oc, r] spans the left and v [cols, r] the right singular vectors.
+struct LowRankGrad {
+  Eigen::MatrixXd u, v;
+  std::vector<double> scale;
+};
+
 struct Supernet::Graph {
   std::vector<BlockGeom> geom;  // per block
   int stem_oh = 0, stem_ow = 0;
@@ -65,7 +74,9 @@ struct Supernet::Graph {
   std::map<int, std::unique_ptr<StemLayers>> stems;                         // n
   std::map<int, std::unique_ptr<HeadLayers>> heads;                         // n
   std::map<std::string, CalibAccumulator> calib;
-  std::vector<float> lowrank_scratch;  // dense OIHW rank-r weights (SetConvWeights)
+  std::vector<float> lowrank_scratch;      // dense OIHW rank-r weights (SetConvWeights)
+  std::vector<float> grad_scratch;         // dense OIHW weight gradient of a reduced conv
+  std::vector<LowRankGrad> lowrank_grads;  // of the last kTrain forward
 
   // Trace of the last kTrain forward.
   struct Step {
@@ -73,7 +84,8 @@ struct Supernet::Graph {
     const float* input = nullptr;
     BlockShared* sh = nullptr;
     BlockWidth* bw = nullptr;
-    bool frozen_bn = false;  // bn1/bn2 ran with frozen statistics (reduced rank)
+    bool frozen_bn = false;      // bn1/bn2 ran with frozen statistics (reduced rank)
+    int proj1 = -1, proj2 = -1;  // conv1/conv2's entry in lowrank_grads, -1: none
   };
   std::vector<Step> trace;
   StemLayers* stem = nullptr;

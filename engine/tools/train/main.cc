@@ -174,6 +174,12 @@ int main(int argc, char** argv) {
   app.add_option("--low-rank-training", o.low_rank_training,
                  "students run at their sampled ranks (true) or always at full rank (false)")
       ->capture_default_str();
+  app.add_option("--low-rank-grad", o.low_rank_grad,
+                 "a reduced-rank student's weight gradient: 'projected' (without the part in the "
+                 "discarded singular directions) or 'straight' (straight-through, as until "
+                 "session 10)")
+      ->check(CLI::IsMember({"projected", "straight"}))
+      ->capture_default_str();
   bool train_only = false, refit = false;
   app.add_flag("--refit-predictor", refit,
                "no training: refit the accuracy predictor of the bundle --out from its measured "

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <map>
 #include <random>
 
 #include "adaspring/engine/train/layers.h"
@@ -58,8 +60,8 @@ double Loss(Fixture& f, const Config& c, std::vector<float>* diff) {
   return SoftmaxCrossEntropy(logits, f.labels.data(), f.n, 3, diff ? diff->data() : nullptr);
 }
 
-// Exact gradients: low-rank truncation is off here (its gradient is straight-through by
-// design, so finite differences would not match it).
+// Exact gradients: low-rank truncation is off here (its gradient is a projected
+// straight-through one by design, so finite differences would not match it).
 void CheckConfig(const Config& c, uint64_t seed) {
   Fixture f = Make(seed);
   f.net->set_low_rank(false);
@@ -266,6 +268,100 @@ TEST(SupernetTest, LowRankForwardMatchesTheEngineFactorisation) {
     EXPECT_LT(diff_train, 2e-3) << space.ToText(c);
     EXPECT_GT(diff_full, 1e-2) << space.ToText(c) << ": the rank did not change the network";
   }
+}
+
+// The projected gradient of a reduced-rank conv (the default) differs from the
+// straight-through one only in the conv's own weight gradient, and only by a part that does
+// not move the student: changing the BN-folded weight M = diag(s) W along that part (the
+// discarded singular directions on both sides) leaves the loss unchanged to first order,
+// while the projected gradient's own direction changes it.
+TEST(SupernetTest, ProjectedLowRankGradientDropsOnlyWhatTheTruncationCannotSee) {
+  ArchSpec arch = TinyArch();
+  arch.stages = {{8, 2, 2, 1}, {32, 1, 2, 1}};
+  ConfigSpace space(arch);
+  auto created = Supernet::Create(arch, 13);
+  ASSERT_TRUE(created.ok()) << created.status();
+  Supernet& net = **created;
+  const int n = 8;
+  std::mt19937 rng(13);
+  std::normal_distribution<float> d(0.f, 1.f);
+  std::vector<float> images(static_cast<size_t>(n) * 36);
+  for (float& x : images) x = d(rng);
+  const std::vector<int32_t> labels = {0, 1, 2, 0, 1, 2, 0, 1};
+  for (Param& p : net.params())
+    if (p.name.find("gamma") != std::string::npos)
+      for (float& g : p.value) g = 0.5f + std::abs(d(rng));
+  net.BeginCalibration();
+  net.Forward(space.Full(Precision::kF32), images.data(), n, BnMode::kCalibrate);
+  net.EndCalibration();
+
+  Config c = space.Full(Precision::kF32);
+  c.rank_idx[2] = static_cast<uint8_t>(space.net().blocks[2].rank_choices - 1);  // lowest rank
+  auto loss = [&](std::vector<float>* diff) {
+    const float* logits = net.Forward(c, images.data(), n, BnMode::kTrain);
+    return SoftmaxCrossEntropy(logits, labels.data(), n, 3, diff ? diff->data() : nullptr);
+  };
+  auto grads = [&](bool project) {
+    net.set_project_low_rank_grad(project);
+    std::vector<float> diff(n * 3);
+    loss(&diff);
+    net.ZeroGrad();
+    net.Backward(diff.data());
+    std::map<std::string, std::vector<float>> out;
+    for (const Param& p : net.params()) out[p.name] = p.grad;
+    return out;
+  };
+  const auto straight = grads(false);
+  const auto projected = grads(true);
+  const std::string w1 = "s1.b0.conv1.weight";  // block 2's conv1, [32, 8, 3, 3]
+  for (const auto& [name, g] : straight) {
+    if (name != w1 && name != "s1.b0.conv2.weight") {
+      EXPECT_EQ(g, projected.at(name)) << name << " changed";
+    }
+  }
+
+  // Per-row fold scale of conv1 (bn1's gamma and the full width's running variance).
+  const BnStats& st = net.bn_stats().at("s1.b0.bn1");
+  const float* gamma = net.FindParam("s1.b0.bn1.gamma")->value.data();
+  const int rows = 32, cols = 8 * 9, row = st.rows - 1;
+  std::vector<double> removed(rows * cols), kept(rows * cols);
+  double removed_norm = 0, straight_norm = 0;
+  for (int o = 0; o < rows; ++o) {
+    const double s =
+        gamma[o] / std::sqrt(static_cast<double>(st.var[row * st.channels + o]) + 1e-5);
+    for (int j = 0; j < cols; ++j) {
+      const int i = o * cols + j;
+      const double r = straight.at(w1)[i] - projected.at(w1)[i];
+      removed_norm += r * r;
+      straight_norm += static_cast<double>(straight.at(w1)[i]) * straight.at(w1)[i];
+      removed[i] = r / (s * s);  // dW whose dM = diag(s) dW is the removed part of dL/dM
+      kept[i] = projected.at(w1)[i];
+    }
+  }
+  ASSERT_GT(removed_norm, 0.05 * straight_norm) << "the projection removed next to nothing";
+
+  Param* w = net.FindParam(w1);
+  auto slope = [&](const std::vector<double>& dir) {
+    double norm = 0;
+    for (double x : dir) norm += x * x;
+    norm = std::sqrt(norm);
+    const std::vector<float> keep = w->value;
+    const double eps = 1e-2;
+    for (size_t i = 0; i < dir.size(); ++i) w->value[i] = keep[i] + eps * dir[i] / norm;
+    const double up = loss(nullptr);
+    for (size_t i = 0; i < dir.size(); ++i) w->value[i] = keep[i] - eps * dir[i] / norm;
+    const double down = loss(nullptr);
+    w->value = keep;
+    return (up - down) / (2 * eps);
+  };
+  const double along_kept = slope(kept), along_removed = slope(removed);
+  std::printf(
+      "removed %.0f%% of the straight-through gradient's squared norm; loss slope along "
+      "the projected gradient %.4g, along the removed part %.3g\n",
+      100 * removed_norm / straight_norm, along_kept, along_removed);
+  EXPECT_GT(along_kept, 1e-3);
+  EXPECT_LT(std::abs(along_removed), 0.02 * along_kept)
+      << "removed part moves the loss: slope " << along_removed << " vs " << along_kept;
 }
 
 }  // namespace

@@ -77,6 +77,12 @@ class Supernet {
   // Config says (the behaviour of plain weight-sharing training).
   void set_low_rank(bool on) { low_rank_ = on; }
   bool low_rank() const { return low_rank_; }
+  // How a reduced-rank conv's weight gradient reaches the full weight. On (default): the
+  // straight-through gradient without its part in the discarded singular directions on both
+  // sides, which does not change the truncated weight to first order and is only noise for
+  // the configurations sharing the weight. Off: straight-through unchanged (until session 10).
+  void set_project_low_rank_grad(bool on) { project_low_rank_grad_ = on; }
+  bool project_low_rank_grad() const { return project_low_rank_grad_; }
 
   // Exact BN statistics: BeginCalibration, any number of kCalibrate forwards, EndCalibration
   // writes mean = E[batch mean], var = E[batch var + batch mean^2] - mean^2 into each row
@@ -108,11 +114,13 @@ class Supernet {
   bool ReducesRank(const ConvSpec& spec, int oc, int ic, int divisor) const;
   // Sets a conv's weights from its slice, truncated to the Config's rank when it factorises;
   // true when it was truncated.
+  // `proj` (kTrain): index of the projection Backward applies to its gradient, or -1.
   bool SetConvWeights(Conv2d& conv, const ConvSpec& spec, const WeightSlice& slice, int oc, int ic,
-                      int row, int divisor);
+                      int row, int divisor, int* proj = nullptr);
 
   ConfigSpace space_;
   bool low_rank_ = true;
+  bool project_low_rank_grad_ = true;
   std::vector<Param> params_;
   std::map<std::string, int> param_index_;
   std::map<std::string, BnStats> bn_stats_;
