@@ -78,23 +78,17 @@ void ProjectLowRankGrad(const LowRankGrad& p, int oc, int cols, float* dense) {
       dense[static_cast<size_t>(o) * cols + c] -= static_cast<float>(p.scale[o] * noise(o, c));
 }
 
-// Weight gradient of a conv into `slice` (accumulated), projected by `proj` when set.
+// Weight gradient of a conv into `slice` (accumulated), projected by the trace's entry
+// `proj` when it is >= 0.
 void ConvWeightGrad(Conv2d& conv, const float* src, const float* diff_dst, const WeightSlice& slice,
-                    int oc, int ic, int k, const LowRankGrad* proj, std::vector<float>& scratch) {
-  if (!proj) {
+                    int oc, int ic, int k, const std::vector<LowRankGrad>& grads, int proj) {
+  if (proj < 0) {
     conv.BackwardWeights(src, diff_dst, slice);
     return;
   }
-  const int64_t kk = static_cast<int64_t>(k) * k, cols = ic * kk;
-  scratch.assign(static_cast<size_t>(oc * cols), 0.f);
-  conv.BackwardWeights(src, diff_dst, WeightSlice{scratch.data(), cols, kk});
-  ProjectLowRankGrad(*proj, oc, static_cast<int>(cols), scratch.data());
-  for (int o = 0; o < oc; ++o)
-    for (int i = 0; i < ic; ++i) {
-      const float* src_g = &scratch[static_cast<size_t>(o * cols + i * kk)];
-      float* dst = slice.data + o * slice.o_stride + i * slice.i_stride;
-      for (int64_t j = 0; j < kk; ++j) dst[j] += src_g[j];
-    }
+  conv.BackwardWeights(src, diff_dst, slice, [&](float* dense) {
+    ProjectLowRankGrad(grads[proj], oc, ic * k * k, dense);
+  });
 }
 
 }  // namespace
@@ -360,8 +354,7 @@ void Supernet::Backward(const float* diff_logits) {
     Param* w2 = FindParam(c2.name + ".weight");
     bw.conv2->BackwardData(sh.d_c2.data(), sh.d_a1.data());
     ConvWeightGrad(*bw.conv2, sh.a1.data(), sh.d_c2.data(), Slice(w2->grad, b.max_inner, c2.kernel),
-                   b.out_channels, it->inner, c2.kernel,
-                   it->proj2 >= 0 ? &g.lowrank_grads[it->proj2] : nullptr, g.grad_scratch);
+                   b.out_channels, it->inner, c2.kernel, g.lowrank_grads, it->proj2);
 
     Param* g1 = FindParam(c1.bn + ".gamma");
     Param* b1 = FindParam(c1.bn + ".beta");
@@ -371,8 +364,7 @@ void Supernet::Backward(const float* diff_logits) {
     Param* w1 = FindParam(c1.name + ".weight");
     bw.conv1->BackwardData(sh.d_c1.data(), sh.d_in.data());
     ConvWeightGrad(*bw.conv1, it->input, sh.d_c1.data(), Slice(w1->grad, b.in_channels, c1.kernel),
-                   it->inner, b.in_channels, c1.kernel,
-                   it->proj1 >= 0 ? &g.lowrank_grads[it->proj1] : nullptr, g.grad_scratch);
+                   it->inner, b.in_channels, c1.kernel, g.lowrank_grads, it->proj1);
 
     if (b.has_downsample) {
       const ConvSpec& d = b.downsample;

@@ -75,7 +75,6 @@ struct Supernet::Graph {
   std::map<int, std::unique_ptr<HeadLayers>> heads;                         // n
   std::map<std::string, CalibAccumulator> calib;
   std::vector<float> lowrank_scratch;      // dense OIHW rank-r weights (SetConvWeights)
-  std::vector<float> grad_scratch;         // dense OIHW weight gradient of a reduced conv
   std::vector<LowRankGrad> lowrank_grads;  // of the last kTrain forward
 
   // Trace of the last kTrain forward.

@@ -39,11 +39,6 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const TrainOptions& opt
   if (o.threads > 0) omp_set_num_threads(o.threads);
   if (o.checkpoint_path.empty() && !o.out_path.empty()) o.checkpoint_path = o.out_path + ".ckpt";
 
-  if (o.low_rank_grad != "projected" && o.low_rank_grad != "straight")
-    return absl::InvalidArgumentError(
-        absl::StrCat("low_rank_grad must be 'projected' or "
-                     "'straight', not '",
-                     o.low_rank_grad, "'"));
   absl::StatusOr<ArchSpec> arch = BuiltinArch(o.arch);
   if (!arch.ok()) return arch.status();
   absl::StatusOr<train::Dataset> all = train::LoadSplit(o.data_dir, "train");
@@ -71,7 +66,7 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const TrainOptions& opt
   if (!net.ok()) return net.status();
   t->net_ = std::move(*net);
   t->net_->set_low_rank(o.low_rank_training);
-  t->net_->set_project_low_rank_grad(o.low_rank_grad != "straight");
+  t->net_->set_project_low_rank_grad(o.project_low_rank_grad);
 
   if (!o.resume_path.empty()) {
     train::CheckpointHeader expect{o.arch, o.seed, o.batch}, got;

@@ -174,7 +174,8 @@ int main(int argc, char** argv) {
   app.add_option("--low-rank-training", o.low_rank_training,
                  "students run at their sampled ranks (true) or always at full rank (false)")
       ->capture_default_str();
-  app.add_option("--low-rank-grad", o.low_rank_grad,
+  std::string low_rank_grad = "projected";
+  app.add_option("--low-rank-grad", low_rank_grad,
                  "a reduced-rank student's weight gradient: 'projected' (without the part in the "
                  "discarded singular directions) or 'straight' (straight-through, as until "
                  "session 10)")
@@ -200,6 +201,7 @@ int main(int argc, char** argv) {
     // --help / --version exit 0; any usage error exits 2, like the other tools.
     return app.exit(e) == 0 ? 0 : 2;
   }
+  o.project_low_rank_grad = low_rank_grad == "projected";
   if (refit) {
     adaspring::engine::MeasureOptions m;
     m.data_dir = o.data_dir;

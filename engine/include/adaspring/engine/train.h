@@ -66,9 +66,9 @@ struct TrainOptions {
   int measure_val_images = 0;   // validation images per measured config (0 = all)
   bool checkpoint_each_epoch = true;
   bool low_rank_training = true;  // students run at their sampled ranks (see train/supernet.h)
-  // A reduced-rank student's weight gradient: "projected" (Supernet::set_project_low_rank_grad)
-  // or "straight" (straight-through).
-  std::string low_rank_grad = "projected";
+  // A reduced-rank student's weight gradient is projected (Supernet::set_project_low_rank_grad)
+  // or, when false, passed straight through (--low-rank-grad straight).
+  bool project_low_rank_grad = true;
   // Conv/fc weights rounded to float16 before calibration and measurement, and stored as
   // float16 in the bundle (RoundWeightsToF16): about half the file, measured as shipped.
   bool f16_weights = false;

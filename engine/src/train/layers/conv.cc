@@ -109,7 +109,8 @@ void Conv2d::BackwardData(const float* diff_dst, float* diff_src) {
   });
 }
 
-void Conv2d::BackwardWeights(const float* src, const float* diff_dst, const WeightSlice& grad) {
+void Conv2d::BackwardWeights(const float* src, const float* diff_dst, const WeightSlice& grad,
+                             const std::function<void(float* dense)>& edit) {
   Impl& m = *impl_;
   DnnlOrDie("conv backward weights", [&] {
     m.src_mem.set_data_handle(const_cast<float*>(src));
@@ -119,6 +120,7 @@ void Conv2d::BackwardWeights(const float* src, const float* diff_dst, const Weig
                                   {DNNL_ARG_DIFF_WEIGHTS, m.diff_w}});
     m.from_diff_w.execute(CpuStream(), m.diff_w, m.diff_w_user);
   });
+  if (edit) edit(m.dense_grad.data());
   // Scatter-accumulate the dense gradient into the (strided) slice of the shared gradient.
   const int kk = m.k * m.k;
   for (int o = 0; o < m.oc; ++o)

@@ -18,6 +18,7 @@
 #define ADASPRING_ENGINE_TRAIN_LAYERS_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 namespace adaspring::engine::train {
@@ -45,8 +46,10 @@ class Conv2d {
   void SetWeights(const WeightSlice& w);
   void Forward(const float* src, float* dst);
   void BackwardData(const float* diff_dst, float* diff_src);
-  // Accumulates d(loss)/d(weights) into `grad` (same slicing as the weights).
-  void BackwardWeights(const float* src, const float* diff_dst, const WeightSlice& grad);
+  // Accumulates d(loss)/d(weights) into `grad` (same slicing as the weights). `edit`, when
+  // set, may change the dense [oc, ic, k, k] gradient first.
+  void BackwardWeights(const float* src, const float* diff_dst, const WeightSlice& grad,
+                       const std::function<void(float* dense)>& edit = {});
 
  private:
   struct Impl;
