@@ -1,5 +1,8 @@
 // Read-only commands: status, context, sessions, models (list).
 #include <iostream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -36,16 +39,18 @@ int CmdStatus(const GlobalOptions& g) {
             << " mode), up " << FormatDuration(st.uptime_s()) << "\n";
   if (!st.summary().empty()) std::cout << st.summary() << "\n";
   std::cout << "\n";
-  PrintKeyValues(
-      std::cout,
-      {{"app socket", st.app_socket()},
-       {"admin socket", st.admin_socket()},
-       {"models", std::to_string(st.models())},
-       {"sessions", std::to_string(st.sessions())},
-       {"requests", absl::StrCat(st.requests_total(), " (", st.errors_total(), " errors)")},
-       {"evolutions", std::to_string(st.evolutions_total())},
-       {"context", DescribeContext(st.context())},
-       {"sources", SourceList(st.context())}});
+  std::vector<std::pair<std::string, std::string>> rows = {
+      {"app socket", st.app_socket()},
+      {"admin socket", st.admin_socket()},
+      {"models", std::to_string(st.models())},
+      {"sessions", std::to_string(st.sessions())},
+      {"requests", absl::StrCat(st.requests_total(), " (", st.errors_total(), " errors)")},
+      {"evolutions", std::to_string(st.evolutions_total())},
+      {"context", DescribeContext(st.context())},
+      {"sources", SourceList(st.context())}};
+  // An older daemon does not report it.
+  if (!st.cpu_wakeup_latency().empty()) rows.push_back({"cpu wake-up", st.cpu_wakeup_latency()});
+  PrintKeyValues(std::cout, rows);
   std::cout << "\nMore: 'adaspringctl models', 'adaspringctl sessions', 'adaspringctl context', "
                "'adaspringctl watch'.\n";
   return kExitOk;

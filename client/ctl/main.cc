@@ -235,6 +235,12 @@ int Main(int argc, char** argv) {
                    "= off: the apps run at --app-nice)")
       ->type_name("N")
       ->check(CLI::Range(0, 99));
+  demo->add_option("--cpu-wakeup-latency-us", demo_opts.cpu_wakeup_latency_us,
+                   "Have the daemon hold a PM QoS request on the CPUs' wake-up latency while "
+                   "it serves (scheduler.cpu_wakeup_latency_us; default 0 = no deep idle "
+                   "states; -1 = none, the kernel's choice); needs root")
+      ->type_name("US")
+      ->check(CLI::Range(-1, 2000000000));
   demo->callback([&] { rc = CmdDemo(g, demo_opts); });
 
   if (argc < 2) {

@@ -254,6 +254,10 @@ int main(int argc, char** argv) {
        {"admin_socket", config.sockets.admin_socket},
        {"models", std::to_string(daemon.models().size())},
        {"engine", daemon.engine().name()}});
+  if (config.scheduler.cpu_wakeup_latency_us >= 0 && daemon.CpuLatencyHeldUs() >= 0) {
+    Log(LogLevel::kInfo, "holding a CPU wake-up latency request",
+        {{"cpu_wakeup_latency", daemon.CpuLatencyState()}});
+  }
 
   // STATUS= every few seconds and WATCHDOG=1 from this loop (a stuck loop stops the pings).
   asio::steady_timer status_timer(io);
@@ -284,6 +288,7 @@ int main(int argc, char** argv) {
         absl::StatusOr<DaemonConfig> next = ResolveConfig(args.overrides, user_mode);
         if (next.ok()) {
           daemon.Reload(*next);
+          for (const std::string& w : daemon.TakeWarnings()) Log(LogLevel::kWarning, w);
           if (auto l = ParseLogLevel(next->logging.level); l.ok()) SetLogLevel(*l);
           Log(LogLevel::kInfo, "configuration reloaded");
         } else {

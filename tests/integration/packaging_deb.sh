@@ -66,6 +66,8 @@ need_file() {
 for f in ./usr/bin/adaspringd ./usr/bin/adaspringctl ./usr/bin/adaspring-train \
          ./usr/bin/adaspring-bench ./lib/systemd/system/adaspringd.service \
          ./usr/lib/sysusers.d/adaspringd.conf ./usr/libexec/adaspring/adaspring-rapl-access \
+         ./usr/libexec/adaspring/adaspring-cpu-latency-access \
+         ./usr/share/adaspring/examples/wakeup-latency.conf \
          ./etc/adaspring/adaspringd.toml ./usr/share/adaspring/models/ \
          ./usr/share/man/man8/adaspringd.8.gz ./usr/share/man/man1/adaspringctl.1.gz \
          ./usr/share/man/man5/adaspringd.toml.5.gz ./usr/share/doc/adaspringd/copyright \

@@ -31,6 +31,19 @@ if [ -n "$out" ]; then
 fi
 echo "verify: OK"
 
+# 1b. The opt-in wake-up latency drop-in (systemd/wakeup-latency.conf) on top: still silent,
+# and it reaches the unit (verify reads NAME.service.d/ beside the unit file).
+mkdir -p "$tmp/adaspringd.service.d"
+sed -e "s|/usr/libexec/adaspring/adaspring-cpu-latency-access|$src/systemd/adaspring-cpu-latency-access|" \
+    "$src/systemd/wakeup-latency.conf" >"$tmp/adaspringd.service.d/wakeup-latency.conf"
+out=$(systemd-analyze verify --man=no "$unit" 2>&1) || { echo "FAIL: verify with the drop-in: $out"; exit 1; }
+if [ -n "$out" ]; then
+  echo "FAIL: systemd-analyze verify with the wake-up latency drop-in reported:"
+  echo "$out"
+  exit 1
+fi
+echo "verify with wakeup-latency.conf: OK"
+
 # 2. security exposure.
 report=$(systemd-analyze security --offline=true --no-pager "$unit" 2>&1) || true
 exposure=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' <<<"$report")

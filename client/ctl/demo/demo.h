@@ -32,6 +32,10 @@ struct DemoOptions {
   // applied only where permitted. What an app with a hard latency budget does on a board
   // where other software competes for the cores; the busy processes stay at the normal policy.
   int app_rt_priority = 1;
+  // The daemon's scheduler.cpu_wakeup_latency_us: a PM QoS request that keeps idle CPUs out
+  // of idle states slower than this to leave (0: poll/shallow halt only), or -1 for none.
+  // Needs write access to /dev/cpu_dma_latency (root), else the daemon warns and runs without.
+  int cpu_wakeup_latency_us = 0;
 };
 
 int CmdDemo(const GlobalOptions& g, const DemoOptions& o);

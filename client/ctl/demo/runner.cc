@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -381,10 +382,20 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
 
   const std::string log_path = o.out_dir + "/daemon.log";
   fs::remove(log_path, ec);
+  // The daemon's own configuration (user mode; a user's ~/.config file does not leak into the
+  // run): only what the demo sets differs from the built-in defaults.
+  const std::string config_path = runtime + "/adaspringd.toml";
+  {
+    std::ofstream config(config_path);
+    config << "# written by adaspringctl demo\nmode = \"user\"\n\n[scheduler]\n"
+           << "cpu_wakeup_latency_us = " << o.cpu_wakeup_latency_us << "\n";
+    if (!config) return UsageError(absl::StrCat("cannot write ", config_path));
+  }
   Child daemon_proc;
   bool niced = false, realtime = false;
-  if (!daemon_proc.Start({daemon, "--runtime-dir", runtime, "--models-dir", models_dir}, log_path,
-                         kDaemonNice, &niced, o.daemon_rt_priority, &realtime))
+  if (!daemon_proc.Start(
+          {daemon, "--config", config_path, "--runtime-dir", runtime, "--models-dir", models_dir},
+          log_path, kDaemonNice, &niced, o.daemon_rt_priority, &realtime))
     return UsageError(absl::StrCat("cannot start ", daemon));
   std::cerr << "demo: started " << daemon << " (pid " << daemon_proc.pid() << "), log " << log_path
             << "\n";
@@ -434,6 +445,15 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
   v1::GetStatusResponse status;
   int rc = 0;
   CallAdmin(g, false, &v1::Admin::Stub::GetStatus, v1::GetStatusRequest{}, &status, &rc);
+  if (o.cpu_wakeup_latency_us >= 0) {
+    std::cerr << (status.cpu_wakeup_latency_us() >= 0
+                      ? absl::StrCat("demo: the daemon holds a CPU wake-up latency request: ",
+                                     status.cpu_wakeup_latency(),
+                                     " (scheduler.cpu_wakeup_latency_us; see USER-GUIDE)\n")
+                      : absl::StrCat("demo: no CPU wake-up latency request (",
+                                     status.cpu_wakeup_latency(),
+                                     "); idle CPUs may wake up late\n"));
+  }
   const bool measured_power = status.context().power_w() > 0;
   const double watts = measured_power ? status.context().power_w() : kEstimatedCoreWatts;
 

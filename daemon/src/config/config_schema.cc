@@ -87,6 +87,7 @@ const std::vector<Field>& Fields() {
       {ADASPRING_KEY(scheduler, batch_max)},
       {ADASPRING_KEY(scheduler, batch_max_delay_us)},
       {ADASPRING_KEY(scheduler, inline_when_idle)},
+      {ADASPRING_KEY(scheduler, cpu_wakeup_latency_us)},
       {ADASPRING_KEY(metrics, enabled)},
       {ADASPRING_KEY(metrics, listen)},
       {ADASPRING_KEY(logging, level)},
@@ -333,6 +334,9 @@ std::vector<Problem> CheckValues(const DaemonConfig& c) {
         absl::StrCat("must not exceed limits.max_batch (", c.limits.max_batch, ")"));
   }
   range("scheduler.batch_max_delay_us", c.scheduler.batch_max_delay_us, 0, 1000000);
+  // -1 = no request; the kernel's PM QoS takes 0 .. 2000 s.
+  range("scheduler.cpu_wakeup_latency_us", static_cast<double>(c.scheduler.cpu_wakeup_latency_us),
+        -1, 2000000000);
 
   // Metrics and logging.
   if (absl::StatusOr<ListenAddress> a = ParseListenAddress(c.metrics.listen); !a.ok()) {

@@ -76,6 +76,11 @@ struct SchedulerConfig {
   uint32_t batch_max_delay_us = 500;  // max queueing delay added for batching
   // throughput mode: a request that finds the workers idle runs on its gRPC thread
   bool inline_when_idle = true;
+  // >= 0: hold a PM QoS request of this many microseconds on the CPU wake-up latency while
+  // serving (no idle state that takes longer to leave); -1 = none (the kernel's own choice).
+  int64_t cpu_wakeup_latency_us = -1;
+  // Not a key: the PM QoS device (tests point it at a file of their own).
+  std::string cpu_latency_device = "/dev/cpu_dma_latency";
   bool operator==(const SchedulerConfig&) const = default;
 };
 

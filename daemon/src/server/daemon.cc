@@ -82,6 +82,7 @@ absl::Status Daemon::Start() {
   }
   RestoreModels();
   for (const auto& m : registry_.All()) ProfileInBackground(m);
+  ApplyCpuLatency(config_.scheduler.cpu_wakeup_latency_us);
   scheduler_->Start();
   policy_->Start();
   return absl::OkStatus();
@@ -104,6 +105,53 @@ void Daemon::Shutdown() {
     bg_stop_ = true;
   }
   if (bg_thread_.joinable()) bg_thread_.join();
+  ApplyCpuLatency(-1);  // drained: idle states are the kernel's choice again
+}
+
+void Daemon::ApplyCpuLatency(int64_t latency_us) {
+  std::string problem;
+  {
+    absl::MutexLock lock(&cpu_latency_mu_);
+    cpu_latency_problem_.clear();
+    if (latency_us < 0) {
+      cpu_latency_ = nullptr;  // closing the device withdraws the request
+      return;
+    }
+    if (cpu_latency_ != nullptr && cpu_latency_->latency_us() == latency_us) return;
+    absl::Status s = absl::OkStatus();
+    if (cpu_latency_ != nullptr) {
+      s = cpu_latency_->Update(latency_us);
+    } else {
+      absl::StatusOr<std::unique_ptr<CpuLatencyRequest>> r =
+          CpuLatencyRequest::Open(config_.scheduler.cpu_latency_device, latency_us);
+      if (r.ok()) cpu_latency_ = std::move(*r);
+      s = r.status();
+    }
+    if (s.ok()) return;
+    cpu_latency_ = nullptr;
+    cpu_latency_problem_ = problem = std::string(s.message());
+  }
+  Warn(absl::StrCat("scheduler.cpu_wakeup_latency_us = ", latency_us,
+                    " is not applied (idle states stay the kernel's choice): ", problem));
+}
+
+std::string Daemon::CpuLatencyState() const {
+  absl::MutexLock lock(&cpu_latency_mu_);
+  if (cpu_latency_ == nullptr) {
+    return cpu_latency_problem_.empty() ? "no request (the kernel's idle states)"
+                                        : absl::StrCat("not held: ", cpu_latency_problem_);
+  }
+  std::string text =
+      absl::StrCat(cpu_latency_->latency_us(), " us requested on ", cpu_latency_->device());
+  if (absl::StatusOr<int64_t> e = cpu_latency_->EffectiveUs(); e.ok()) {
+    absl::StrAppend(&text, " (system-wide target ", *e, " us)");
+  }
+  return text;
+}
+
+int64_t Daemon::CpuLatencyHeldUs() const {
+  absl::MutexLock lock(&cpu_latency_mu_);
+  return cpu_latency_ == nullptr ? -1 : cpu_latency_->latency_us();
 }
 
 void Daemon::AttachContext(context::ContextMonitor* monitor) {
@@ -179,6 +227,8 @@ void Daemon::Reload(const DaemonConfig& config) {
   config_.limits.max_sessions_per_app = config.limits.max_sessions_per_app;
   config_.limits.max_batch = config.limits.max_batch;
   config_.logging = config.logging;
+  config_.scheduler.cpu_wakeup_latency_us = config.scheduler.cpu_wakeup_latency_us;
+  ApplyCpuLatency(config.scheduler.cpu_wakeup_latency_us);
   // New bundles in the models directory are loaded (files already served are not read again;
   // nothing is unloaded: that stays an explicit admin action).
   if (!config.models.directory.empty()) {

@@ -29,6 +29,7 @@
 #include "context/snapshot.h"
 #include "models/model_registry.h"
 #include "policy/adaptation_loop.h"
+#include "scheduler/cpu_latency_request.h"
 #include "scheduler/scheduler.h"
 #include "server/event_bus.h"
 #include "session/session_table.h"
@@ -95,7 +96,11 @@ class Daemon {
 
   // One-line summary (STATUS= and GetStatus.summary).
   std::string Summary() const;
-  std::vector<std::string> TakeWarnings();  // start-up problems to log (damaged bundles)
+  std::vector<std::string> TakeWarnings();
+  // The PM QoS wake-up latency request: what is held ("0 us requested on /dev/cpu_dma_latency
+  // (system-wide target 0 us)"), or why a configured one is not; -1 when none is held.
+  std::string CpuLatencyState() const;
+  int64_t CpuLatencyHeldUs() const;  // start-up problems to log (damaged bundles)
 
   EventBus& events() { return events_; }
   ModelRegistry& models() { return registry_; }
@@ -123,6 +128,9 @@ class Daemon {
   void RestoreModels();
   void PersistModels();
   void Warn(const std::string& message);
+  // Holds, changes or withdraws the PM QoS wake-up latency request (scheduler.
+  // cpu_wakeup_latency_us); a device that cannot be used is a warning, never fatal.
+  void ApplyCpuLatency(int64_t latency_us);
 
   DaemonConfig config_;
   std::unique_ptr<EngineFacade> engine_;
@@ -153,6 +161,11 @@ class Daemon {
   absl::Mutex admin_models_mu_;
   // name -> path of the models loaded through the admin API (what a restart must bring back).
   std::map<std::string, std::string> admin_models_ ABSL_GUARDED_BY(admin_models_mu_);
+
+  mutable absl::Mutex cpu_latency_mu_;
+  std::unique_ptr<CpuLatencyRequest> cpu_latency_ ABSL_GUARDED_BY(cpu_latency_mu_);
+  // Why no request is held although one is configured ("" when held or not configured).
+  std::string cpu_latency_problem_ ABSL_GUARDED_BY(cpu_latency_mu_);
 
   absl::Mutex warnings_mu_;
   std::vector<std::string> warnings_ ABSL_GUARDED_BY(warnings_mu_);

@@ -59,6 +59,8 @@ v1::GetStatusResponse Daemon::GetStatus() const {
   r.set_mode(config_.mode);
   r.set_app_socket(config_.sockets.app_socket);
   r.set_admin_socket(config_.sockets.admin_socket);
+  r.set_cpu_wakeup_latency_us(CpuLatencyHeldUs());
+  r.set_cpu_wakeup_latency(CpuLatencyState());
   return r;
 }
 

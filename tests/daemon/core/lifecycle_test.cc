@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -178,6 +179,74 @@ TEST(LifecycleTest, ReloadLoadsNewBundlesFromTheModelsDirectory) {
   const std::vector<std::string> warnings = h.daemon().TakeWarnings();
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_NE(warnings[0].find("broken.asb"), std::string::npos) << warnings[0];
+}
+
+// scheduler.cpu_wakeup_latency_us: held from Start, changed and withdrawn by reloads and
+// released by the drain; a device that cannot be opened is a warning and serving goes on.
+TEST(LifecycleTest, CpuWakeupLatencyRequestFollowsTheConfiguration) {
+  TempDir dev_dir;
+  const std::string dev = dev_dir.path() + "/cpu_dma_latency";
+  std::ofstream(dev) << "";
+  auto stored = [&dev] {
+    std::ifstream in(dev, std::ios::binary);
+    int32_t v = INT32_MIN;
+    in.read(reinterpret_cast<char*>(&v), sizeof v);
+    return v;
+  };
+  auto status = [](DaemonHarness& h) {
+    grpc::ClientContext ctx;
+    v1::GetStatusResponse st;
+    EXPECT_TRUE(h.admin().GetStatus(&ctx, {}, &st).ok());
+    return st;
+  };
+  HarnessOptions o;
+  o.tweak = [&dev](DaemonConfig* c) {
+    c->scheduler.cpu_latency_device = dev;
+    c->scheduler.cpu_wakeup_latency_us = 0;
+  };
+  {
+    DaemonHarness h(o);
+    v1::GetStatusResponse st = status(h);
+    EXPECT_EQ(st.cpu_wakeup_latency_us(), 0);
+    EXPECT_NE(st.cpu_wakeup_latency().find("0 us requested on " + dev), std::string::npos)
+        << st.cpu_wakeup_latency();
+    EXPECT_EQ(stored(), 0);
+
+    DaemonConfig next = h.config();
+    next.scheduler.cpu_wakeup_latency_us = 20;
+    h.daemon().Reload(next);
+    EXPECT_EQ(status(h).cpu_wakeup_latency_us(), 20);
+    EXPECT_EQ(stored(), 20);
+
+    next.scheduler.cpu_wakeup_latency_us = -1;
+    h.daemon().Reload(next);
+    st = status(h);
+    EXPECT_EQ(st.cpu_wakeup_latency_us(), -1);
+    EXPECT_NE(st.cpu_wakeup_latency().find("no request"), std::string::npos);
+    next.scheduler.cpu_wakeup_latency_us = 5;
+    h.daemon().Reload(next);
+    EXPECT_EQ(status(h).cpu_wakeup_latency_us(), 5);
+    h.daemon().Shutdown();
+    EXPECT_EQ(h.daemon().CpuLatencyHeldUs(), -1);
+  }
+  // Missing device: the daemon starts, serves and says why it holds nothing.
+  o.tweak = [&dev_dir](DaemonConfig* c) {
+    c->scheduler.cpu_latency_device = dev_dir.path() + "/missing";
+    c->scheduler.cpu_wakeup_latency_us = 0;
+  };
+  DaemonHarness h(o);
+  const v1::GetStatusResponse st = status(h);
+  EXPECT_EQ(st.cpu_wakeup_latency_us(), -1);
+  EXPECT_NE(st.cpu_wakeup_latency().find("not held: " + dev_dir.path() + "/missing"),
+            std::string::npos)
+      << st.cpu_wakeup_latency();
+  const std::vector<std::string> warnings = h.daemon().TakeWarnings();
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("scheduler.cpu_wakeup_latency_us = 0 is not applied"),
+            std::string::npos)
+      << warnings[0];
+  v1::InferResponse r;
+  EXPECT_TRUE(h.Infer(DaemonHarness::Request(h.Open("app", 20000)), &r).ok());
 }
 
 TEST(LifecycleTest, StatusAndSocketPermissions) {

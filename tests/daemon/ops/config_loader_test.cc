@@ -156,6 +156,22 @@ TEST(ConfigLoaderTest, OutOfRangeNumbersAreRefusedWithTheRange) {
   EXPECT_THAT(m, HasSubstr("policy.cpu_reserve_fraction = 1.5: must be between 0 and 0.9"));
 }
 
+TEST(ConfigLoaderTest, CpuWakeupLatencyIsOffOrAPmQosValue) {
+  EXPECT_EQ(DefaultConfig(false).scheduler.cpu_wakeup_latency_us, -1);
+  absl::StatusOr<DaemonConfig> c =
+      ParseConfig("[scheduler]\ncpu_wakeup_latency_us = 0\n", "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->scheduler.cpu_wakeup_latency_us, 0);
+  c = ParseConfig("[scheduler]\ncpu_wakeup_latency_us = -2\n", "t.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(Message(c.status()),
+              HasSubstr("t.toml:2:1: scheduler.cpu_wakeup_latency_us = -2: must be between -1 and "
+                        "2000000000"));
+  c = ParseConfig("[scheduler]\ncpu_wakeup_latency_us = \"low\"\n", "t.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(Message(c.status()), HasSubstr("scheduler.cpu_wakeup_latency_us = \"low\""));
+}
+
 TEST(ConfigLoaderTest, CrossFieldLimitsAreChecked) {
   absl::StatusOr<DaemonConfig> c = ParseConfig(
       "[limits]\nmax_sessions = 4\nmax_sessions_per_app = 8\nmax_batch = 4\n"
