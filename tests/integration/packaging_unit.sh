@@ -23,26 +23,25 @@ sed -e "s|/usr/bin/adaspringd|$bin|" \
 grep -q "^ExecStart=$bin " "$unit" || { echo "FAIL: ExecStart was not substituted"; exit 1; }
 
 # 1. verify: no message at all (unknown keys, missing executables, bad values all print).
-out=$(systemd-analyze verify --man=no "$unit" 2>&1) || { echo "FAIL: verify: $out"; exit 1; }
-if [ -n "$out" ]; then
-  echo "FAIL: systemd-analyze verify reported:"
-  echo "$out"
-  exit 1
-fi
-echo "verify: OK"
+verify_silent() {  # $1 = what is verified
+  local out
+  out=$(systemd-analyze verify --man=no "$unit" 2>&1) || { echo "FAIL: verify $1: $out"; exit 1; }
+  if [ -n "$out" ]; then
+    echo "FAIL: systemd-analyze verify $1 reported:"
+    echo "$out"
+    exit 1
+  fi
+  echo "verify $1: OK"
+}
+verify_silent "of the unit"
 
-# 1b. The opt-in wake-up latency drop-in (systemd/wakeup-latency.conf) on top: still silent,
-# and it reaches the unit (verify reads NAME.service.d/ beside the unit file).
+# 1b. The opt-in wake-up latency drop-in (systemd/wakeup-latency.conf) on top: still silent
+# (verify reads NAME.service.d/ beside the unit file).
 mkdir -p "$tmp/adaspringd.service.d"
 sed -e "s|/usr/libexec/adaspring/adaspring-cpu-latency-access|$src/systemd/adaspring-cpu-latency-access|" \
     "$src/systemd/wakeup-latency.conf" >"$tmp/adaspringd.service.d/wakeup-latency.conf"
-out=$(systemd-analyze verify --man=no "$unit" 2>&1) || { echo "FAIL: verify with the drop-in: $out"; exit 1; }
-if [ -n "$out" ]; then
-  echo "FAIL: systemd-analyze verify with the wake-up latency drop-in reported:"
-  echo "$out"
-  exit 1
-fi
-echo "verify with wakeup-latency.conf: OK"
+verify_silent "with wakeup-latency.conf"
+rm -r "$tmp/adaspringd.service.d"
 
 # 2. security exposure.
 report=$(systemd-analyze security --offline=true --no-pager "$unit" 2>&1) || true
