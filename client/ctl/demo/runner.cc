@@ -389,14 +389,19 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
     std::ofstream config(config_path);
     config << "# written by adaspringctl demo\nmode = \"user\"\n\n[scheduler]\n"
            << "cpu_wakeup_latency_us = " << o.cpu_wakeup_latency_us << "\n";
-    if (!config) return UsageError(absl::StrCat("cannot write ", config_path));
+    if (!config) {
+      fs::remove_all(runtime, ec);
+      return UsageError(absl::StrCat("cannot write ", config_path));
+    }
   }
   Child daemon_proc;
   bool niced = false, realtime = false;
   if (!daemon_proc.Start(
           {daemon, "--config", config_path, "--runtime-dir", runtime, "--models-dir", models_dir},
-          log_path, kDaemonNice, &niced, o.daemon_rt_priority, &realtime))
+          log_path, kDaemonNice, &niced, o.daemon_rt_priority, &realtime)) {
+    fs::remove_all(runtime, ec);
     return UsageError(absl::StrCat("cannot start ", daemon));
+  }
   std::cerr << "demo: started " << daemon << " (pid " << daemon_proc.pid() << "), log " << log_path
             << "\n";
   if (o.daemon_rt_priority > 0) {
