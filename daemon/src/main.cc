@@ -254,7 +254,7 @@ int main(int argc, char** argv) {
        {"admin_socket", config.sockets.admin_socket},
        {"models", std::to_string(daemon.models().size())},
        {"engine", daemon.engine().name()}});
-  if (config.scheduler.cpu_wakeup_latency_us >= 0 && daemon.CpuLatencyHeldUs() >= 0) {
+  if (daemon.CpuLatencyHeldUs() >= 0) {
     Log(LogLevel::kInfo, "holding a CPU wake-up latency request",
         {{"cpu_wakeup_latency", daemon.CpuLatencyState()}});
   }

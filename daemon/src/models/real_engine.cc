@@ -105,13 +105,13 @@ class RealBackend final : public ModelBackend {
     frontier_ = std::move(next);
   }
   absl::Status Profile(bool force) override {
-    const bool measures = force || !cost_->profiled();
+    const uint64_t builds = evolver_->stats().builds;
     absl::Status s = cost_->Profile(force);
-    if (s.ok() && measures) {
-      // Profiling builds its variants through the shared evolver; without this they would
-      // stay in its LRU cache (bounded by models.cache_bytes) long after: a first start idled
-      // at ~89 MB instead of ~66 MB. Variants that sessions hold stay valid; the kernels stay
-      // in oneDNN's primitive cache, so later builds remain fast.
+    if (evolver_->stats().builds != builds) {
+      // Profiling built its variants through the shared evolver (whether or not it finished);
+      // without this they would stay in its LRU cache (bounded by models.cache_bytes) long after: a
+      // first start idled at ~89 MB instead of ~66 MB. Variants that sessions hold stay valid; the
+      // kernels stay in oneDNN's primitive cache, so later builds remain fast.
       evolver_->ClearCache();
       malloc_trim(0);
     }

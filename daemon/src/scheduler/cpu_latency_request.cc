@@ -11,13 +11,21 @@
 #include "context/errno_status.h"
 
 namespace adaspring::daemon {
+namespace {
+
+absl::Status CheckRange(int64_t latency_us) {
+  if (latency_us >= 0 && latency_us <= CpuLatencyRequest::kMaxLatencyUs) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("CPU wake-up latency ", latency_us,
+                                                 " us is outside 0 .. ",
+                                                 CpuLatencyRequest::kMaxLatencyUs));
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<CpuLatencyRequest>> CpuLatencyRequest::Open(
     const std::string& device, int64_t latency_us) {
-  if (latency_us < 0 || latency_us > kMaxLatencyUs) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("CPU wake-up latency ", latency_us, " us is outside 0 .. ", kMaxLatencyUs));
-  }
+  // Refused before the device is touched.
+  if (absl::Status s = CheckRange(latency_us); !s.ok()) return s;
   // Read back the effective target; O_CLOEXEC so that no child inherits (and keeps) it.
   const int fd = ::open(device.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) {
@@ -41,10 +49,7 @@ CpuLatencyRequest::~CpuLatencyRequest() {
 }
 
 absl::Status CpuLatencyRequest::Update(int64_t latency_us) {
-  if (latency_us < 0 || latency_us > kMaxLatencyUs) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("CPU wake-up latency ", latency_us, " us is outside 0 .. ", kMaxLatencyUs));
-  }
+  if (absl::Status s = CheckRange(latency_us); !s.ok()) return s;
   // The device takes the value as a binary s32 (a 4-byte write) at any offset.
   const int32_t value = static_cast<int32_t>(latency_us);
   ssize_t n;

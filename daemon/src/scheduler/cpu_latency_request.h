@@ -17,7 +17,6 @@ namespace adaspring::daemon {
 
 class CpuLatencyRequest {
  public:
-  static constexpr const char* kDevice = "/dev/cpu_dma_latency";
   // The kernel accepts 0 .. 2000 s (PM_QOS_CPU_LATENCY_DEFAULT_VALUE, "no constraint").
   static constexpr int64_t kMaxLatencyUs = 2000000000;
 

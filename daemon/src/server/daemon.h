@@ -96,11 +96,11 @@ class Daemon {
 
   // One-line summary (STATUS= and GetStatus.summary).
   std::string Summary() const;
-  std::vector<std::string> TakeWarnings();
+  std::vector<std::string> TakeWarnings();  // start-up problems to log (damaged bundles)
   // The PM QoS wake-up latency request: what is held ("0 us requested on /dev/cpu_dma_latency
   // (system-wide target 0 us)"), or why a configured one is not; -1 when none is held.
   std::string CpuLatencyState() const;
-  int64_t CpuLatencyHeldUs() const;  // start-up problems to log (damaged bundles)
+  int64_t CpuLatencyHeldUs() const;
 
   EventBus& events() { return events_; }
   ModelRegistry& models() { return registry_; }
