@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -185,6 +186,20 @@ int main(int argc, char** argv) {
     }
   }
 
+  // The replay trace is read before the sockets exist: a bad one ends start-up as a
+  // configuration error without ever serving.
+  std::optional<adaspring::context::Trace> replay;
+  if (!config.context.replay_trace.empty()) {
+    absl::StatusOr<adaspring::context::Trace> trace =
+        adaspring::context::LoadTraceFile(config.context.replay_trace);
+    if (!trace.ok()) {
+      Log(LogLevel::kError, absl::StrCat("context.replay_trace: ", trace.status().message()));
+      daemon.Shutdown();
+      return kExitConfig;
+    }
+    replay = *std::move(trace);
+  }
+
   RpcServers servers(&daemon);
   if (absl::Status s = servers.Start(); !s.ok()) {
     Log(LogLevel::kError, absl::StrCat("cannot listen: ", s.ToString()));
@@ -196,25 +211,18 @@ int main(int argc, char** argv) {
   auto fs = std::make_shared<adaspring::context::RealFileSystem>(config.context.root);
   adaspring::context::SourceOptions source_options;
   source_options.extra_cgroup = config.context.cgroup;
+  // Disabled sources stay listed, as absent "disabled in the configuration"; "cgroup" also
+  // turns off the extra cgroup's source.
+  source_options.disabled = config.context.disabled_sources;
   adaspring::context::ContextMonitorOptions monitor_options;
   monitor_options.period = std::chrono::milliseconds(config.context.period_ms);
   if (!config.context.psi_triggers) monitor_options.psi_trigger_path.clear();
-  std::vector<std::shared_ptr<adaspring::context::Source>> sources;
-  for (auto& src : adaspring::context::MakeDefaultSources(fs, source_options)) {
-    const auto& off = config.context.disabled_sources;
-    if (std::find(off.begin(), off.end(), src->name()) == off.end()) sources.push_back(src);
-  }
-  if (!config.context.replay_trace.empty()) {
+  std::vector<std::shared_ptr<adaspring::context::Source>> sources =
+      adaspring::context::MakeDefaultSources(fs, source_options);
+  if (replay) {
     // The replayed values replace the sensed ones (demos, simulation); it loops.
-    absl::StatusOr<adaspring::context::Trace> trace =
-        adaspring::context::LoadTraceFile(config.context.replay_trace);
-    if (!trace.ok()) {
-      Log(LogLevel::kError, absl::StrCat("context.replay_trace: ", trace.status().message()));
-      daemon.Shutdown();
-      return kExitConfig;
-    }
     sources.push_back(
-        std::make_shared<adaspring::context::ReplaySource>(std::move(*trace), /*loop=*/true));
+        std::make_shared<adaspring::context::ReplaySource>(std::move(*replay), /*loop=*/true));
   }
   adaspring::context::ContextMonitor monitor(io, fs, std::move(sources), monitor_options);
   daemon.AttachContext(&monitor);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "config/config_loader.h"
+#include "context/trace.h"
 
 namespace adaspring::daemon {
 namespace {
@@ -31,6 +32,11 @@ std::string XdgDir(const char* variable, const char* home_relative) {
 bool IsDirectory(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool IsRegularFile(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
 std::string Parent(const std::string& path) {
@@ -87,16 +93,29 @@ absl::Status CheckPaths(const DaemonConfig& config) {
   auto must_be_readable = [&](const std::string& key, const std::string& path) {
     if (path.empty()) return;
     struct stat st;
-    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (::stat(path.c_str(), &st) != 0) {
       add(key, path, "no such file");
+    } else if (!S_ISREG(st.st_mode)) {
+      add(key, path, "not a regular file");
     } else if (::access(path.c_str(), R_OK) != 0) {
       add(key, path, "not readable by this user");
     }
   };
 
   must_be_directory("context.root", config.context.root);
+  if (IsDirectory(config.context.root) && ::access(config.context.root.c_str(), R_OK | X_OK) != 0) {
+    add("context.root", config.context.root, "not readable by this user");
+  }
   must_be_directory("models.directory", config.models.directory);
   must_be_readable("context.replay_trace", config.context.replay_trace);
+  if (!config.context.replay_trace.empty() && IsRegularFile(config.context.replay_trace) &&
+      ::access(config.context.replay_trace.c_str(), R_OK) == 0) {
+    // The trace's contents too: a bad line would otherwise stop the daemon only after start.
+    if (absl::StatusOr<context::Trace> trace = context::LoadTraceFile(config.context.replay_trace);
+        !trace.ok()) {
+      problems.push_back(absl::StrCat("context.replay_trace: ", trace.status().message()));
+    }
+  }
   if (config.tcp.enabled) {
     must_be_readable("tcp.tls_cert_file", config.tcp.tls_cert_file);
     must_be_readable("tcp.tls_key_file", config.tcp.tls_key_file);

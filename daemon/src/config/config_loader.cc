@@ -1,12 +1,13 @@
 #include "config/config_loader.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <toml++/toml.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <fstream>
 #include <map>
 #include <ostream>
 #include <sstream>
@@ -18,6 +19,10 @@
 
 namespace adaspring::daemon {
 namespace {
+
+// A configuration file is a few KiB; anything far larger is a mistake (a log or an image given
+// by accident), refused before it is parsed.
+constexpr int64_t kMaxConfigFileBytes = 1 << 20;
 
 // Text from the file or from toml++ as it goes into a message: control characters escaped, so
 // that every problem stays on its own line and nothing reaches a terminal or the journal raw.
@@ -45,29 +50,45 @@ std::string KeyText(const std::string& key) {
 
 using config_internal::Field;
 
-// Collects messages with the position of the key in the file when known.
+// Collects messages with the position of the key in the file when known; reports them in file
+// order (messages without a position, e.g. about values the file did not set, last).
 class Problems {
  public:
   explicit Problems(std::string origin) : origin_(std::move(origin)) {}
 
   void Remember(const std::string& key, const toml::source_region& where) {
-    if (where.begin.line > 0) {
-      positions_[key] = absl::StrCat(origin_, ":", where.begin.line, ":", where.begin.column);
-    }
+    if (where.begin.line > 0) positions_[key] = {where.begin.line, where.begin.column};
   }
   void Add(const std::string& key, const std::string& message) {
     reported_[key] = true;
     auto it = positions_.find(key);
-    lines_.push_back(absl::StrCat(it != positions_.end() ? it->second : origin_, ": ", message));
+    if (it == positions_.end()) {
+      lines_.push_back({{UINT32_MAX, UINT32_MAX}, absl::StrCat(origin_, ": ", message)});
+    } else {
+      lines_.push_back({it->second, absl::StrCat(origin_, ":", it->second.first, ":",
+                                                 it->second.second, ": ", message)});
+    }
   }
   bool empty() const { return lines_.empty(); }
   bool Reported(const std::string& key) const { return reported_.count(key) > 0; }
-  absl::Status ToStatus() const { return absl::InvalidArgumentError(absl::StrJoin(lines_, "\n")); }
+  absl::Status ToStatus() const {
+    std::vector<Line> sorted = lines_;
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const Line& a, const Line& b) { return a.position < b.position; });
+    std::vector<std::string> text;
+    for (const Line& l : sorted) text.push_back(l.text);
+    return absl::InvalidArgumentError(absl::StrJoin(text, "\n"));
+  }
 
  private:
+  using Position = std::pair<uint32_t, uint32_t>;  // line, column
+  struct Line {
+    Position position;
+    std::string text;
+  };
   std::string origin_;
-  std::map<std::string, std::string> positions_;
-  std::vector<std::string> lines_;
+  std::map<std::string, Position> positions_;
+  std::vector<Line> lines_;
   std::map<std::string, bool> reported_;
 };
 
@@ -97,7 +118,9 @@ const char* TypeName(const toml::node& node) {
 }
 
 std::string NodeText(const toml::node& node) {
-  if (node.is_string()) return config_internal::TomlString(node.as_string()->get());
+  if (node.is_string()) {
+    return config_internal::Abbreviated(config_internal::TomlString(node.as_string()->get()));
+  }
   std::ostringstream os;
   node.visit([&os](const auto& n) { os << n; });
   std::string text = os.str();
@@ -162,7 +185,10 @@ std::string ReadValue(const Field& field, const toml::node& node, DaemonConfig* 
           }
           const int64_t v = node.as_integer()->get();
           if (v < 0 || v > static_cast<int64_t>(UINT32_MAX)) {
-            return absl::StrCat("must be between 0 and ", UINT32_MAX);
+            // Name the key's documented range, not the storage type's.
+            const config_internal::RangeRule* rule = config_internal::FindRange(field.DottedKey());
+            return rule != nullptr ? config_internal::RangeText(*rule)
+                                   : absl::StrCat("must be between 0 and ", UINT32_MAX);
           }
           target = static_cast<uint32_t>(v);
         } else {  // int64_t
@@ -251,15 +277,53 @@ absl::StatusOr<DaemonConfig> ParseConfig(const std::string& toml_text, const std
 }
 
 absl::StatusOr<DaemonConfig> LoadConfig(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  // O_NONBLOCK: a FIFO given as the file must not block start-up or a reload on the event loop
+  // (it is refused below as not a regular file).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
     const int error = errno;
     return absl::ErrnoToStatus(error, absl::StrCat("cannot read configuration file ", path));
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat("error reading ", path));
-  return ParseConfig(text.str(), path);
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    const int error = errno;
+    return absl::ErrnoToStatus(error, absl::StrCat("cannot read configuration file ", path));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read configuration file ", path, ": it is a directory"));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read configuration file ", path,
+                     ": not a regular file (a FIFO, socket or device)"));
+  }
+  if (st.st_size > kMaxConfigFileBytes) {
+    return absl::FailedPreconditionError(absl::StrCat("configuration file ", path, " is ",
+                                                      st.st_size, " bytes; at most ",
+                                                      kMaxConfigFileBytes, " are read"));
+  }
+  std::string text;
+  char buffer[8192];
+  while (true) {
+    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int error = errno;
+      return absl::ErrnoToStatus(error, absl::StrCat("error reading ", path));
+    }
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+    if (static_cast<int64_t>(text.size()) > kMaxConfigFileBytes) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "configuration file ", path, " is larger than ", kMaxConfigFileBytes, " bytes"));
+    }
+  }
+  return ParseConfig(text, path);
 }
 
 void ApplyOverrides(const CommandLineOverrides& overrides, DaemonConfig* config) {

@@ -4,9 +4,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "log/logger.h"
 #include "metrics/listen_address.h"
 
@@ -123,6 +125,28 @@ const Field* FindField(const std::string& table, const std::string& key) {
   return nullptr;
 }
 
+const Field* FindFieldByDottedKey(const std::string& dotted_key) {
+  for (const Field& f : Fields()) {
+    if (f.DottedKey() == dotted_key) return &f;
+  }
+  return nullptr;
+}
+
+double NumericValue(const Field& field, const DaemonConfig& config) {
+  DaemonConfig& c = const_cast<DaemonConfig&>(config);  // accessors only read here
+  return std::visit(
+      [&](auto ref) -> double {
+        const auto& v = ref(c);
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_arithmetic_v<T>) {
+          return static_cast<double>(v);
+        } else {
+          return std::nan("");
+        }
+      },
+      field.ref);
+}
+
 const std::vector<std::string>& ContextSourceNames() {
   // Kept in step with the names the context sources report (daemon/src/context).
   static const std::vector<std::string> kNames = {"rapl", "hwmon", "thermal", "cgroup", "meminfo",
@@ -168,8 +192,13 @@ std::string TomlString(const std::string& text) {
 std::string TomlDouble(double value) {
   if (std::isnan(value)) return "nan";
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  // The shortest text that reads back exactly.
   char buffer[40];
+  // Whole numbers as people write them ("20.0", not "2e+01").
+  if (value == std::trunc(value) && std::fabs(value) < 1e15) {
+    std::snprintf(buffer, sizeof(buffer), "%.1f", value);
+    return buffer;
+  }
+  // Otherwise the shortest text that reads back exactly.
   for (int precision = 1; precision <= 17; ++precision) {
     std::snprintf(buffer, sizeof(buffer), "%.*g", precision, value);
     if (std::strtod(buffer, nullptr) == value) break;
@@ -211,18 +240,63 @@ std::string FieldValueText(const Field& field, const DaemonConfig& config) {
       field.ref);
 }
 
+const std::vector<RangeRule>& Ranges() {
+  // gRPC takes an int for max_message_bytes, and below 4 KiB not even a small image fits;
+  // cpu_wakeup_latency_us: -1 = no request, the kernel's PM QoS takes 0 .. 2000 s.
+  static const std::vector<RangeRule> kRanges = {
+      {"models.cache_bytes", 0, 1ll << 40},
+      {"context.period_ms", 10, 60000},
+      {"policy.memory_reserve_bytes", 0, 1ll << 40},
+      {"policy.cpu_reserve_fraction", 0, 0.9},
+      {"policy.battery_low_percent", 0, 100},
+      {"policy.thermal_headroom_c", 0, 100},
+      {"policy.min_accuracy_gain", 0, 0.5},
+      {"policy.min_cost_saving", 0, 0.9},
+      {"policy.cooldown_ms", 0, 600000},
+      {"policy.latency_p95_slack", 0.5, 10},
+      {"limits.max_sessions", 1, 65536},
+      {"limits.max_sessions_per_app", 1, 65536},
+      {"limits.max_inflight_per_session", 1, 65536},
+      {"limits.max_queue", 1, 1 << 20},
+      {"limits.max_message_bytes", 4096, 1u << 30},
+      {"limits.max_batch", 1, 1024},
+      {"scheduler.workers", 0, 1024},
+      {"scheduler.batch_max", 1, 1024},
+      {"scheduler.batch_max_delay_us", 0, 1000000},
+      {"scheduler.cpu_wakeup_latency_us", -1, 2000000000},
+  };
+  return kRanges;
+}
+
+const RangeRule* FindRange(const std::string& dotted_key) {
+  for (const RangeRule& r : Ranges()) {
+    if (dotted_key == r.key) return &r;
+  }
+  return nullptr;
+}
+
+std::string RangeText(const RangeRule& rule) {
+  return absl::StrCat("must be between ", FormatPlain(rule.lo), " and ", FormatPlain(rule.hi));
+}
+
+std::string Abbreviated(const std::string& shown) {
+  constexpr size_t kKeep = 60;
+  if (shown.size() <= kKeep + 20) return shown;
+  size_t cut = kKeep;
+  // Do not split a UTF-8 sequence.
+  while (cut > 0 && (static_cast<unsigned char>(shown[cut]) & 0xC0) == 0x80) --cut;
+  return absl::StrCat(shown.substr(0, cut), "... (", shown.size(), " bytes)");
+}
+
 // ---- validation ----
 
 std::vector<Problem> CheckValues(const DaemonConfig& c) {
   std::vector<Problem> problems;
   auto add = [&](const std::string& key, const std::string& value, const std::string& why) {
-    problems.push_back({key, absl::StrCat(key, " = ", value, ": ", why)});
+    problems.push_back({key, absl::StrCat(key, " = ", Abbreviated(value), ": ", why)});
   };
   auto range = [&](const std::string& key, double value, double lo, double hi) {
-    if (!(value >= lo && value <= hi)) {
-      add(key, FormatPlain(value),
-          absl::StrCat("must be between ", FormatPlain(lo), " and ", FormatPlain(hi)));
-    }
+    if (!(value >= lo && value <= hi)) add(key, FormatPlain(value), RangeText({"", lo, hi}));
   };
   auto absolute = [&](const std::string& key, const std::string& path, bool may_be_empty) {
     if (path.empty()) {
@@ -238,6 +312,10 @@ std::vector<Problem> CheckValues(const DaemonConfig& c) {
     }
   };
 
+  for (const RangeRule& r : Ranges()) {
+    const Field* field = FindFieldByDottedKey(r.key);
+    if (field != nullptr) range(r.key, NumericValue(*field, c), r.lo, r.hi);
+  }
   one_of("mode", c.mode, {"system", "user"});
   absolute("runtime_dir", c.runtime_dir, false);
   absolute("state_dir", c.state_dir, false);
@@ -289,54 +367,48 @@ std::vector<Problem> CheckValues(const DaemonConfig& c) {
   // Models.
   absolute("models.directory", c.models.directory, true);
   for (const std::string& p : c.models.preload) {
-    if (p.empty()) add("models.preload", "[..., \"\", ...]", "entries must not be empty");
+    if (p.empty()) {
+      add("models.preload", "[..., \"\", ...]", "entries must not be empty");
+    } else if (p[0] != '/') {
+      add("models.preload", TomlString(p), "entries must be absolute paths");
+    }
   }
-  range("models.cache_bytes", static_cast<double>(c.models.cache_bytes), 0, 1ll << 40);
 
   // Context.
   absolute("context.root", c.context.root, false);
-  range("context.period_ms", c.context.period_ms, 10, 60000);
+
   absolute("context.replay_trace", c.context.replay_trace, true);
+  if (const std::string& g = c.context.cgroup; !g.empty()) {
+    const std::vector<std::string> parts = absl::StrSplit(g, '/');
+    if (g[0] != '/') {
+      add("context.cgroup", TomlString(g),
+          "must start with / (a path in the cgroup v2 hierarchy, e.g. \"/apps.slice\")");
+    } else if (std::find(parts.begin(), parts.end(), "..") != parts.end()) {
+      add("context.cgroup", TomlString(g), "must not contain \"..\"");
+    } else if (g.size() > 4096) {
+      add("context.cgroup", TomlString(g), "is longer than a path may be (4096 bytes)");
+    }
+  }
   for (const std::string& s : c.context.disabled_sources) {
     one_of("context.disabled_sources", s, ContextSourceNames());
   }
 
   // Policy.
-  range("policy.memory_reserve_bytes", static_cast<double>(c.policy.memory_reserve_bytes), 0,
-        1ll << 40);
-  range("policy.cpu_reserve_fraction", c.policy.cpu_reserve_fraction, 0, 0.9);
-  range("policy.battery_low_percent", c.policy.battery_low_percent, 0, 100);
-  range("policy.thermal_headroom_c", c.policy.thermal_headroom_c, 0, 100);
-  range("policy.min_accuracy_gain", c.policy.min_accuracy_gain, 0, 0.5);
-  range("policy.min_cost_saving", c.policy.min_cost_saving, 0, 0.9);
-  range("policy.cooldown_ms", c.policy.cooldown_ms, 0, 600000);
-  range("policy.latency_p95_slack", c.policy.latency_p95_slack, 0.5, 10);
 
   // Limits.
-  range("limits.max_sessions", c.limits.max_sessions, 1, 65536);
-  range("limits.max_sessions_per_app", c.limits.max_sessions_per_app, 1, 65536);
+
   if (c.limits.max_sessions_per_app > c.limits.max_sessions) {
     add("limits.max_sessions_per_app", absl::StrCat(c.limits.max_sessions_per_app),
         absl::StrCat("must not exceed limits.max_sessions (", c.limits.max_sessions, ")"));
   }
-  range("limits.max_inflight_per_session", c.limits.max_inflight_per_session, 1, 65536);
-  range("limits.max_queue", c.limits.max_queue, 1, 1 << 20);
-  // gRPC takes an int; below 4 KiB not even a small image fits.
-  range("limits.max_message_bytes", c.limits.max_message_bytes, 4096, 1u << 30);
-  range("limits.max_batch", c.limits.max_batch, 1, 1024);
 
   // Scheduler.
   one_of("scheduler.mode", c.scheduler.mode, {"latency", "throughput"});
-  range("scheduler.workers", c.scheduler.workers, 0, 1024);
-  range("scheduler.batch_max", c.scheduler.batch_max, 1, 1024);
+
   if (c.scheduler.batch_max > c.limits.max_batch) {
     add("scheduler.batch_max", absl::StrCat(c.scheduler.batch_max),
         absl::StrCat("must not exceed limits.max_batch (", c.limits.max_batch, ")"));
   }
-  range("scheduler.batch_max_delay_us", c.scheduler.batch_max_delay_us, 0, 1000000);
-  // -1 = no request; the kernel's PM QoS takes 0 .. 2000 s.
-  range("scheduler.cpu_wakeup_latency_us", static_cast<double>(c.scheduler.cpu_wakeup_latency_us),
-        -1, 2000000000);
 
   // Metrics and logging.
   if (absl::StatusOr<ListenAddress> a = ParseListenAddress(c.metrics.listen); !a.ok()) {

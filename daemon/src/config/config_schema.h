@@ -34,6 +34,23 @@ const std::vector<std::string>& TableNames();
 std::string ValidKeys(const std::string& table);
 const Field* FindField(const std::string& table, const std::string& key);
 
+const Field* FindFieldByDottedKey(const std::string& dotted_key);
+// The value of a numeric (integer, float, boolean) field; NaN for the others.
+double NumericValue(const Field& field, const DaemonConfig& config);
+
+// The documented range of a numeric key, checked by CheckValues and named when a value does
+// not even fit the key's type.
+struct RangeRule {
+  const char* key;  // dotted
+  double lo, hi;
+};
+const std::vector<RangeRule>& Ranges();
+const RangeRule* FindRange(const std::string& dotted_key);
+std::string RangeText(const RangeRule& rule);  // "must be between 10 and 60000"
+
+// A value as shown in a message: at most ~60 bytes of it, then "... (N bytes)".
+std::string Abbreviated(const std::string& shown);
+
 // One validation failure: the dotted key and the message "<key> = <value>: <reason>".
 struct Problem {
   std::string key;

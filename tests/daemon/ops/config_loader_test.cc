@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -152,7 +153,8 @@ TEST(ConfigLoaderTest, OutOfRangeNumbersAreRefusedWithTheRange) {
   ASSERT_FALSE(c.ok());
   const std::string m = Message(c.status());
   EXPECT_THAT(m, HasSubstr("t.toml:2:1: limits.max_sessions = 0: must be between 1 and 65536"));
-  EXPECT_THAT(m, HasSubstr("context.period_ms = -5: must be between 0 and 4294967295"));
+  // Stored as uint32, but the message names the key's own range, not the type's.
+  EXPECT_THAT(m, HasSubstr("context.period_ms = -5: must be between 10 and 60000"));
   EXPECT_THAT(m, HasSubstr("policy.cpu_reserve_fraction = 1.5: must be between 0 and 0.9"));
 }
 
@@ -271,6 +273,75 @@ TEST(ConfigLoaderTest, CheckPathsNamesMissingDirectoriesAndFiles) {
             HasSubstr("models.directory = \"" + dir.Sub("no-models") + "\""),
             HasSubstr("context.replay_trace = \"" + dir.Sub("trace.csv") + "\": no such file"),
             HasSubstr("runtime_dir = \"" + dir.Sub("a/b/c") + "\": neither")));
+}
+
+TEST(ConfigLoaderTest, OnlyARegularFileIsReadAsTheConfiguration) {
+  TempDir dir;
+  // A directory opens like a file for std::ifstream and used to load as an empty file (every
+  // key back to its default, also on SIGHUP).
+  absl::StatusOr<DaemonConfig> c = LoadConfig(dir.path());
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(Message(c.status()), AllOf(HasSubstr(dir.path()), HasSubstr("is a directory")));
+  // A FIFO would block the reader (start-up, or a reload on the event loop) until someone
+  // writes to it.
+  const std::string fifo = dir.Sub("fifo.toml");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  c = LoadConfig(fifo);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(Message(c.status()), AllOf(HasSubstr(fifo), HasSubstr("not a regular file")));
+  // Far larger than any configuration: refused before parsing.
+  c = LoadConfig(dir.WriteFile("huge.toml", std::string(2 << 20, '#')));
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(Message(c.status()), HasSubstr("at most 1048576 are read"));
+  std::ostringstream out, err;
+  EXPECT_EQ(CheckConfigCommand(dir.path(), out, err), kExitConfig);
+  EXPECT_THAT(err.str(), HasSubstr("is a directory"));
+}
+
+TEST(ConfigLoaderTest, ProblemsAreReportedInFileOrderWithLongValuesShortened) {
+  const std::string long_value(100000, 'x');
+  absl::StatusOr<DaemonConfig> c = ParseConfig("[limits]\nmax_sessions = 0\n[logging]\nlevel = \"" +
+                                                   long_value + "\"\n[context]\nperiod_ms = 1\n",
+                                               "t.toml");
+  ASSERT_FALSE(c.ok());
+  const std::string m = Message(c.status());
+  const size_t sessions = m.find("t.toml:2:1:"), level = m.find("t.toml:4:1:"),
+               period = m.find("t.toml:6:1:");
+  ASSERT_NE(sessions, std::string::npos) << m;
+  ASSERT_NE(level, std::string::npos) << m;
+  ASSERT_NE(period, std::string::npos) << m;
+  EXPECT_LT(sessions, level);
+  EXPECT_LT(level, period);
+  EXPECT_THAT(m, HasSubstr("... (100002 bytes)"));
+  EXPECT_LT(m.size(), 1000u);
+}
+
+TEST(ConfigLoaderTest, CgroupAndPreloadPathsAreChecked) {
+  for (const char* bad : {"apps.slice", "/apps.slice/../../etc"}) {
+    absl::StatusOr<DaemonConfig> c =
+        ParseConfig(absl::StrCat("[context]\ncgroup = \"", bad, "\"\n"), "t.toml");
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_THAT(Message(c.status()), HasSubstr("context.cgroup")) << bad;
+  }
+  EXPECT_TRUE(ParseConfig("[context]\ncgroup = \"/apps.slice\"\n", "t.toml").ok());
+  absl::StatusOr<DaemonConfig> c =
+      ParseConfig("[models]\npreload = [\"relative/x.asb\"]\n", "t.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(Message(c.status()),
+              HasSubstr("models.preload = \"relative/x.asb\": entries must be absolute paths"));
+}
+
+TEST(ConfigLoaderTest, CheckPathsReadsTheReplayTrace) {
+  TempDir dir;
+  DaemonConfig c = DefaultConfig(true);
+  ApplyOverrides({"", dir.path(), "", dir.path()}, &c);
+  c.context.replay_trace = dir.WriteFile("trace.csv", "t_s,cpu_busy\n0,abc\n");
+  const absl::Status s = CheckPaths(c);
+  ASSERT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(Message(s),
+              AllOf(HasSubstr("context.replay_trace"), HasSubstr("trace.csv:2"), HasSubstr("abc")));
+  c.context.replay_trace = dir.WriteFile("good.csv", "t_s,cpu_busy\n0,0.5\n");
+  EXPECT_TRUE(CheckPaths(c).ok()) << CheckPaths(c);
 }
 
 TEST(ConfigLoaderTest, CheckPathsRequiresTlsFilesAndGroups) {
@@ -400,7 +471,7 @@ class RandomConfig {
     c.models.winograd = Bool();
     c.context.root = Path();
     c.context.period_ms = static_cast<uint32_t>(Int(10, 60000));
-    c.context.cgroup = Text();
+    c.context.cgroup = Bool() ? "" : Path();
     c.context.replay_trace = Bool() ? "" : Path();
     c.context.psi_triggers = Bool();
     c.context.disabled_sources.clear();
@@ -451,6 +522,8 @@ TEST(ConfigLoaderTest, DumpThenLoadRoundTripsRandomConfigs) {
 }
 
 TEST(ConfigLoaderTest, DumpOfDefaultsLoadsThroughAFile) {
+  // Whole floats are written as people write them, not as "2e+01".
+  EXPECT_THAT(DumpConfig(DefaultConfig(false)), HasSubstr("battery_low_percent = 20.0\n"));
   TempDir dir;
   for (bool user : {false, true}) {
     const DaemonConfig c = DefaultConfig(user);
