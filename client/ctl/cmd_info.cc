@@ -104,7 +104,8 @@ int CmdContext(const GlobalOptions& g) {
   std::cout << "\nBudgets for models\n";
   PrintKeyValues(
       std::cout,
-      {{"memory", FormatBytes(b.memory_bytes())},
+      {{"memory",
+        b.memory_bytes() >= 0 ? FormatBytes(b.memory_bytes()) : "unknown (unconstrained)"},
        {"cpu", FormatFixed(b.cpu_capacity(), 2) + " cores"},
        {"power", b.power_w() > 0 ? FormatFixed(b.power_w(), 2) + " W" : "unconstrained"}},
       2);

@@ -130,8 +130,12 @@ absl::StatusOr<Config> ConfigSpace::Parse(std::string_view text_in) const {
   if (text == "full") return Full();
   if (text == "smallest") return Smallest();
   if (text == "narrowest") return Narrowest();
+  // A long text is shown by its start and length, so the reason stays in a short message.
+  const std::string shown = text.size() <= 80
+                                ? std::string(text)
+                                : absl::StrCat(text.substr(0, 60), "...(", text.size(), " bytes)");
   auto bad = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat("configuration '", text, "': ", why,
+    return absl::InvalidArgumentError(absl::StrCat("configuration '", shown, "': ", why,
                                                    " (expected e.g. '", ToText(Full()),
                                                    "', or full|smallest|narrowest)"));
   };

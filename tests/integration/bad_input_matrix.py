@@ -598,7 +598,7 @@ def _(env):
 
 
 @case("pinned-configuration-unparseable", "INVALID_ARGUMENT",
-      "pinned_configuration 'd=9.9.9 w=banana'")
+      "pinned_configuration: configuration 'd=9.9.9 w=banana'")
 def _(env):
     inf = env.pb.inference_pb2
     return env.call(env.app.OpenSession, inf.OpenSessionRequest(

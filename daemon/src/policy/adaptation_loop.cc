@@ -27,15 +27,29 @@ constexpr double kMinHeadroom = 0.1;
 // Reactions slower than this (the event-path target) say where the time went.
 constexpr double kSlowReactionMs = 20;
 
+// How long a session's declared expected_rate_hz counts in full before its measured rate
+// bounds it.
+constexpr double kDeclaredRateGraceS = 10;
+
 // A budget change worth naming in a reason (5%).
 bool Moved(double before, double after) {
   return std::abs(after - before) > 0.05 * std::max(std::abs(before), 1e-9);
 }
 
+double SecondsOpen(const Session& s) {
+  return std::chrono::duration<double>(std::chrono::system_clock::now() - s.opened()).count();
+}
+
 }  // namespace
 
-double DemandRate(const v1::Slo& slo, double measured_hz) {
-  if (slo.expected_rate_hz() > 0) return slo.expected_rate_hz();
+double DemandRate(const v1::Slo& slo, double measured_hz, double seconds_open) {
+  if (slo.expected_rate_hz() > 0) {
+    // A declared rate is believed while the session starts; after that it is held to what the
+    // session really sends (twice its measured rate), so that an app cannot reserve the CPU
+    // with a rate it never uses and push the others to cheaper variants.
+    if (seconds_open < kDeclaredRateGraceS) return slo.expected_rate_hz();
+    return std::min(slo.expected_rate_hz(), std::max(1.0, 2 * measured_hz));
+  }
   // A client that declared no rate is usually closed-loop: it sends the next request when the
   // last one returns, so its measured rate rises whenever its configuration gets cheaper and
   // charging it rate x latency would push it to the cheapest variant on any busy machine.
@@ -138,7 +152,7 @@ engine::SearchResult AdaptationLoop::InitialConfig(ModelBackend* backend,
                                                    const v1::Slo& slo) const {
   const Budgets b = budgets();
   engine::AppConstraints c = Constraints(slo, b);
-  if (b.memory_bytes > 0) {
+  if (b.memory_known()) {
     int64_t used = 0;
     for (const auto& s : sessions_->All()) {
       if (auto av = s->current()) used += av->cost.memory_bytes;
@@ -319,7 +333,9 @@ void AdaptationLoop::Plan(const std::string& trigger, steady_clock::time_point t
     if (!av || s.closed()) continue;
     if (s.pinned()) {
       const v1::Slo slo = s.slo();
-      const double rate = slo.expected_rate_hz() > 0 ? slo.expected_rate_hz() : s.rate_hz.load();
+      const double rate = slo.expected_rate_hz() > 0
+                              ? DemandRate(slo, s.rate_hz.load(), SecondsOpen(s))
+                              : s.rate_hz.load();
       pinned_memory += av->cost.memory_bytes;
       pinned_cpu += rate * av->cost.latency_us * 1e-6;
       continue;
@@ -328,7 +344,7 @@ void AdaptationLoop::Plan(const std::string& trigger, steady_clock::time_point t
     PlanDemand d;
     d.backend = s.model()->backend.get();
     d.priority = slo.priority() ? slo.priority() : 10;
-    d.rate_hz = DemandRate(slo, s.rate_hz.load());
+    d.rate_hz = DemandRate(slo, s.rate_hz.load(), SecondsOpen(s));
     d.constraints = Constraints(slo, budgets);
     d.current = av->variant->config();
     std::string reason = moved.empty() ? trigger : moved;
@@ -363,7 +379,9 @@ void AdaptationLoop::Plan(const std::string& trigger, steady_clock::time_point t
   }
   if (!demands.empty()) {
     engine::DeviceBudget device;
-    device.memory_bytes = budgets.memory_bytes > 0
+    // A known budget of 0 (available memory at or below the reserve) caps at 1 byte, so the
+    // search falls back to the smallest configurations; only an unknown one is unconstrained.
+    device.memory_bytes = budgets.memory_known()
                               ? std::max<int64_t>(1, budgets.memory_bytes - pinned_memory)
                               : std::numeric_limits<int64_t>::max() / 4;
     device.cpu_capacity = std::max(0.01, budgets.cpu_capacity - pinned_cpu);

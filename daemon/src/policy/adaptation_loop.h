@@ -42,9 +42,10 @@ struct AdaptationStats {
   double last_reaction_ms = 0;
 };
 
-// The request rate the joint search charges a session with: its declared expected_rate_hz,
-// else the measured rate capped at one request per latency budget (closed-loop clients).
-double DemandRate(const v1::Slo& slo, double measured_hz);
+// The request rate the joint search charges a session with: its declared expected_rate_hz
+// (for the first 10 s of the session; afterwards at most twice its measured rate), else the
+// measured rate capped at one request per latency budget (closed-loop clients).
+double DemandRate(const v1::Slo& slo, double measured_hz, double seconds_open = 0);
 
 class AdaptationLoop {
  public:

@@ -20,7 +20,7 @@ Budgets ComputeBudgets(const context::ContextSnapshot& s, const PolicyConfig& po
                                       s.memory_available_bytes / 1048576.0,
                                       policy.memory_reserve_bytes / 1048576.0));
   } else {
-    b.memory_bytes = 0;  // unknown: the search treats 0 as unconstrained
+    b.memory_bytes = -1;  // unknown: unconstrained
     b.notes.push_back("memory: unknown (no memory source)");
   }
   // CPU.

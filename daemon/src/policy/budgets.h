@@ -21,7 +21,10 @@
 namespace adaspring::daemon {
 
 struct Budgets {
-  int64_t memory_bytes = 0;
+  // -1 = unknown (no memory source): unconstrained. 0 = nothing left above the reserve: the
+  // policy picks the smallest configurations.
+  int64_t memory_bytes = -1;
+  bool memory_known() const { return memory_bytes >= 0; }
   double cpu_capacity = 0;  // core-seconds per second
   double power_w = 0;       // 0 = unconstrained
   bool energy_saver = false;

@@ -348,6 +348,21 @@ void Scheduler::Execute(Worker* w, const std::shared_ptr<const ActiveVariant>& a
       Complete(j, absl::InternalError(absl::StrCat("inference failed: ", run.message())));
       continue;
     }
+    const float* logits = w->logits.data() + out;
+    const size_t count = static_cast<size_t>(j->batch) * model.num_classes;
+    out += count;
+    // Finite inputs far outside the normalised range (|x| ~ 1e38) can overflow inside the
+    // network: an answer of NaN scores with OK would be worse than an error.
+    if (const float* bad =
+            std::find_if(logits, logits + count, [](float v) { return !std::isfinite(v); });
+        bad != logits + count) {
+      const size_t image = static_cast<size_t>(bad - logits) / model.num_classes;
+      Complete(j, absl::InvalidArgumentError(absl::StrCat(
+                      "image ", image,
+                      " overflowed inside the model (an output is not finite): "
+                      "its input values are far outside the normalised range the model expects")));
+      continue;
+    }
     v1::InferResponse* r = j->response;
     r->set_request_id(j->request->request_id());
     v1::Tensor* t = r->mutable_output();
@@ -355,10 +370,7 @@ void Scheduler::Execute(Worker* w, const std::shared_ptr<const ActiveVariant>& a
     t->clear_shape();
     t->add_shape(j->batch);
     t->add_shape(model.num_classes);
-    const float* logits = w->logits.data() + out;
-    t->set_raw_contents(reinterpret_cast<const char*>(logits),
-                        sizeof(float) * j->batch * model.num_classes);
-    out += static_cast<size_t>(j->batch) * model.num_classes;
+    t->set_raw_contents(reinterpret_cast<const char*>(logits), sizeof(float) * count);
     const uint32_t k = std::min<uint32_t>(j->request->top_k(), model.num_classes);
     if (k > 0) {
       // Softmax of the first image; top k by partial sort over a reused index buffer.

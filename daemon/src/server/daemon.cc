@@ -298,10 +298,11 @@ std::string Daemon::Summary() const {
   uint64_t requests = 0;
   for (const auto& s : sessions_.All()) requests += s->stats.requests.load();
   return absl::StrFormat(
-      "%s; %d models, %d sessions, %d requests, %d evolutions; memory budget %.0f MB, cpu %.2f "
-      "cores",
+      "%s; %d models, %d sessions, %d requests, %d evolutions; memory budget %s, cpu %.2f cores",
       draining_.load() ? "draining" : "serving", registry_.size(), sessions_.size(), requests,
-      st.evolutions, b.memory_bytes / 1048576.0, b.cpu_capacity);
+      st.evolutions,
+      b.memory_known() ? absl::StrFormat("%.0f MB", b.memory_bytes / 1048576.0) : "unknown",
+      b.cpu_capacity);
 }
 
 }  // namespace adaspring::daemon

@@ -103,16 +103,31 @@ absl::StatusOr<v1::LoadModelResponse> Daemon::LoadModel(const std::string& path)
 absl::Status Daemon::UnloadModel(const std::string& name, bool force) {
   std::shared_ptr<LoadedModel> m = registry_.Find(name);
   if (!m) return absl::NotFoundError(absl::StrCat("model '", name, "' is not loaded"));
-  std::vector<std::shared_ptr<Session>> users;
-  for (const auto& s : sessions_.All()) {
-    if (s->model() == m) users.push_back(s);
+  auto users = [&] {
+    std::vector<std::shared_ptr<Session>> found;
+    for (const auto& s : sessions_.All()) {
+      if (s->model() == m) found.push_back(s);
+    }
+    return found;
+  };
+  auto busy = [&](size_t n) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("model '", name, "' has ", n, " open sessions (set force to close them)"));
+  };
+  if (!force) {
+    if (const size_t n = users().size(); n > 0) return busy(n);
   }
-  if (!users.empty() && !force) {
-    return absl::FailedPreconditionError(absl::StrCat("model '", name, "' has ", users.size(),
-                                                      " open sessions (set force to close them)"));
+  // Mark first, then collect: an OpenSession that registers after the collection sees the mark
+  // and closes its own session (OpenSession), so none outlives the model.
+  if (m->unloading.exchange(true)) {
+    return absl::NotFoundError(absl::StrCat("model '", name, "' is already being unloaded"));
   }
-  m->unloading = true;
-  for (const auto& s : users) CloseSessionObject(s, "model unloaded");
+  const std::vector<std::shared_ptr<Session>> open = users();
+  if (!force && !open.empty()) {
+    m->unloading = false;  // a session opened meanwhile: the model stays
+    return busy(open.size());
+  }
+  for (const auto& s : open) CloseSessionObject(s, "model unloaded");
   registry_.Remove(name);
   bool was_admin_loaded;
   {

@@ -186,6 +186,31 @@ TEST(AdaptationTest, MemorySqueezeEvolvesCheaperAndRelaxingRestores) {
   EXPECT_EQ(w.events(pinned.session_id()).size(), 1u);
 }
 
+// Available memory at the reserve leaves a budget of 0: the cheapest configurations, never
+// "unconstrained" (the audit found sessions evolving up to the full model there).
+TEST(AdaptationTest, NoMemoryLeftAboveTheReserveMeansTheSmallestConfigurations) {
+  DaemonHarness h;
+  const v1::OpenSessionResponse a = OpenWithRate(h, "camera", 20000, 10, 50);
+  Watches w(h.app());
+  w.Add(a);
+  ASSERT_TRUE(w.WaitFor([&](Watches::Events& e) { return !e[a.session_id()].empty(); }));
+  const int64_t roomy = w.latest(a.session_id()).memory_bytes();
+  v1::SetContextOverrideRequest none;
+  none.set_memory_available_bytes(h.config().policy.memory_reserve_bytes);
+  ASSERT_TRUE(Override(h, none).ok());
+  ASSERT_TRUE(w.WaitFor([&](Watches::Events& e) {
+    return Watches::Latest(e, a.session_id()).memory_bytes() < roomy;
+  })) << "still "
+      << w.latest(a.session_id()).memory_bytes() << " bytes";
+  grpc::ClientContext ctx;
+  v1::GetContextResponse context;
+  ASSERT_TRUE(h.admin().GetContext(&ctx, {}, &context).ok());
+  EXPECT_EQ(context.budgets().memory_bytes(), 0);
+  const v1::OpenSessionResponse b = OpenWithRate(h, "late", 20000, 10, 50);
+  EXPECT_LT(b.configuration().memory_bytes(), roomy);
+  EXPECT_LE(b.configuration().memory_bytes(), w.latest(a.session_id()).memory_bytes());
+}
+
 TEST(AdaptationTest, CpuSqueezeEvolvesTheBusyAppAndSparesTheIdleOne) {
   DaemonHarness h;
   PlanCounter plans(h.daemon());
@@ -388,4 +413,12 @@ TEST(DemandRateTest, DeclaredRateWinsUndeclaredIsCappedByTheBudget) {
   EXPECT_DOUBLE_EQ(adaspring::daemon::DemandRate(slo, 0), 1);
   slo.set_expected_rate_hz(120);
   EXPECT_DOUBLE_EQ(adaspring::daemon::DemandRate(slo, 900), 120);
+  // After its first 10 s a declared rate is held to twice what the session really sends: a
+  // session cannot reserve the CPU with a rate it never uses.
+  slo.set_expected_rate_hz(1e5);
+  EXPECT_DOUBLE_EQ(adaspring::daemon::DemandRate(slo, 0, /*seconds_open=*/5), 1e5);
+  EXPECT_DOUBLE_EQ(adaspring::daemon::DemandRate(slo, 0, /*seconds_open=*/11), 1);
+  EXPECT_DOUBLE_EQ(adaspring::daemon::DemandRate(slo, 30, /*seconds_open=*/11), 60);
+  slo.set_expected_rate_hz(60);
+  EXPECT_DOUBLE_EQ(adaspring::daemon::DemandRate(slo, 59, /*seconds_open=*/60), 60);
 }

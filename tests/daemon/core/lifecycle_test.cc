@@ -6,14 +6,17 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "adaspring/engine/arch.h"
 #include "adaspring/engine/model.h"
 #include "daemon/core/daemon_harness.h"
@@ -101,6 +104,59 @@ TEST(LifecycleTest, LoadAndUnloadModels) {
   EXPECT_EQ(unload(false).error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_TRUE(load(h.dir() + "/models/fmnist.asb").ok());
   EXPECT_TRUE(h.Infer(DaemonHarness::Request(h.Open("app", 20000)), &r).ok());
+}
+
+// A session opened while the model is being force-unloaded is either closed by the unload or
+// refused: none may go on serving a model that is gone (the audit found such sessions in 16
+// of 30 tries before the fix).
+TEST(LifecycleTest, SessionsOpenedDuringAForcedUnloadDoNotOutliveTheModel) {
+  // The real engine: an open that needs a new variant builds it (milliseconds), the window in
+  // which an unload used to slip between the model lookup and the session's registration.
+  HarnessOptions o;
+  o.sim_engine = false;
+  o.tweak = [](DaemonConfig* c) { c->models.warm_up = false; };  // each trial reloads the model
+  DaemonHarness h(o);
+  const std::string bundle = h.dir() + "/models/fmnist.asb";
+  int zombies = 0, opened_total = 0;
+  for (int trial = 0; trial < 6; ++trial) {
+    std::atomic<bool> stop{false};
+    std::vector<std::vector<v1::OpenSessionResponse>> opened(3);
+    std::vector<std::thread> openers;
+    for (int t = 0; t < 3; ++t) {
+      openers.emplace_back([&, t] {
+        for (int i = 0; !stop && i < 40; ++i) {
+          grpc::ClientContext ctx;
+          v1::OpenSessionRequest req;
+          req.set_app_name(absl::StrCat("r", t, "-", i));
+          req.set_model("fmnist");
+          // Budgets spread over the frontier: most opens need a variant not built yet.
+          req.mutable_slo()->set_latency_budget_us(150 + (t * 40 + i) * 37 % 900);
+          v1::OpenSessionResponse resp;
+          const grpc::Status st = h.app().OpenSession(&ctx, req, &resp);
+          if (st.ok()) {
+            opened[t].push_back(resp);
+          } else {
+            EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << st.error_message();
+          }
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200 + 150 * (trial % 9)));
+    ASSERT_TRUE(restore::Unload(h, "fmnist").ok());
+    stop = true;
+    for (auto& t : openers) t.join();
+    // Every session that was opened is gone with the model.
+    for (const auto& list : opened) {
+      for (const auto& s : list) {
+        ++opened_total;
+        v1::InferResponse r;
+        if (h.Infer(DaemonHarness::Request(s), &r).ok()) ++zombies;
+      }
+    }
+    ASSERT_TRUE(restore::Load(h, bundle).ok());
+  }
+  EXPECT_GT(opened_total, 0);
+  EXPECT_EQ(zombies, 0) << "sessions still served after their model was unloaded";
 }
 
 TEST(LifecycleTest, ShutdownDrainsInFlightRequestsAndEndsWatchStreams) {
