@@ -486,6 +486,14 @@ def _(env):
         env.bystander, dtype=c.DATA_TYPE_FP32, raw=struct.pack("<784f", *values)))
 
 
+@case("fp32-overflows-inside-the-model", "INVALID_ARGUMENT", "image 0 overflowed inside the model")
+def _(env):
+    # Finite, but ~1e38: the network's sums overflow; NaN scores with OK would be worse.
+    c = env.pb.common_pb2
+    return env.call(env.app.Infer, env.image_request(
+        env.bystander, dtype=c.DATA_TYPE_FP32, raw=struct.pack("<784f", *([3e38] * 784))))
+
+
 @case("batch-zero", "INVALID_ARGUMENT", "input.shape[0] (batch) = 0", "outside 1..32")
 def _(env):
     return env.call(env.app.Infer, env.image_request(env.bystander, shape=[0, 1, 28, 28], raw=b""))
@@ -910,14 +918,21 @@ def _(env):
     return _open_with_raw_slo(env, field_varint(1, 20000) + field_varint(4, 7))
 
 
-@case("slo-expected_rate-infinite", "INVALID_ARGUMENT", "slo.expected_rate_hz = inf", ">= 0")
+@case("slo-expected_rate-infinite", "INVALID_ARGUMENT", "slo.expected_rate_hz = inf", "outside 0..100000")
 def _(env):
     return _open_with_slo(env, env.slo(expected_rate_hz=float("inf")))
 
 
-@case("slo-expected_rate-negative", "INVALID_ARGUMENT", "slo.expected_rate_hz = -5", ">= 0")
+@case("slo-expected_rate-negative", "INVALID_ARGUMENT", "slo.expected_rate_hz = -5", "outside 0..100000")
 def _(env):
     return _open_with_slo(env, env.slo(expected_rate_hz=-5.0))
+
+
+@case("slo-expected_rate-absurd", "INVALID_ARGUMENT", "slo.expected_rate_hz = 1e+12",
+      "outside 0..100000")
+def _(env):
+    # A rate no app sends would reserve the CPU and push every other app to cheap variants.
+    return _open_with_slo(env, env.slo(expected_rate_hz=1e12))
 
 
 @case("update-slo-out-of-range-keeps-old", "INVALID_ARGUMENT", "slo.min_accuracy = 2")
