@@ -1,6 +1,7 @@
 #include "context/battery_source.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,6 +11,33 @@
 #include "context/parse.h"
 
 namespace adaspring::context {
+namespace {
+
+// energy_full is the gauge's estimate, which energy_now exceeds a little on a full battery:
+// up to this the ratio counts as 100 %, above it the gauge is broken.
+constexpr double kMaxOverfullPercent = 105;
+
+// The charge from energy_now / energy_full (batteries without a capacity file). Errors name
+// the file and the value.
+absl::StatusOr<double> EnergyPercent(FileSystem& fs, const std::string& dir) {
+  const std::string now_path = dir + "/energy_now";
+  const std::string full_path = dir + "/energy_full";
+  absl::StatusOr<double> now = ReadDouble(fs, now_path);
+  if (!now.ok()) return now.status();
+  absl::StatusOr<double> full = ReadDouble(fs, full_path);
+  if (!full.ok()) return full.status();
+  if (!(std::isfinite(*now) && *now >= 0))
+    return absl::OutOfRangeError(absl::StrFormat("%s: implausible %g uWh", now_path, *now));
+  if (!(std::isfinite(*full) && *full > 0))
+    return absl::OutOfRangeError(absl::StrFormat("%s: implausible %g uWh", full_path, *full));
+  const double percent = 100 * *now / *full;
+  if (percent > kMaxOverfullPercent)
+    return absl::OutOfRangeError(absl::StrFormat(
+        "%s: implausible %g uWh, %.0f %% of energy_full %g uWh", now_path, *now, percent, *full));
+  return std::min(percent, 100.0);
+}
+
+}  // namespace
 
 BatterySource::BatterySource(std::shared_ptr<FileSystem> fs) : fs_(std::move(fs)) {}
 
@@ -36,17 +64,17 @@ SourceStatus BatterySource::Sample(SteadyTime, Readings* out) {
     if (*type == "Battery") {
       absl::StatusOr<std::string> scope = ReadAttribute(*fs_, dir + "/scope");
       if (scope.ok() && *scope == "Device") continue;
-      absl::StatusOr<double> percent = ReadDouble(*fs_, dir + "/capacity");
-      if (absl::IsNotFound(percent.status())) {
-        absl::StatusOr<double> now = ReadDouble(*fs_, dir + "/energy_now");
-        absl::StatusOr<double> full = ReadDouble(*fs_, dir + "/energy_full");
-        if (now.ok() && full.ok() && *full > 0) percent = 100 * *now / *full;
+      std::string percent_path = dir + "/capacity";
+      absl::StatusOr<double> percent = ReadDouble(*fs_, percent_path);
+      if (absl::IsNotFound(percent.status()) && fs_->Exists(dir + "/energy_now")) {
+        percent_path = dir + "/energy_now";
+        percent = EnergyPercent(*fs_, dir);
       }
       if (!percent.ok())
         return MakeStatus(name(), SourceState::kDegraded, std::string(percent.status().message()));
-      if (*percent < 0 || *percent > 100)
+      if (!(*percent >= 0 && *percent <= 100))  // also false for NaN
         return MakeStatus(name(), SourceState::kDegraded,
-                          absl::StrCat(dir, "/capacity: implausible ", *percent, " %"));
+                          absl::StrFormat("%s: implausible %g %%", percent_path, *percent));
       absl::StatusOr<std::string> state = ReadAttribute(*fs_, dir + "/status");
       const std::string state_text = state.ok() ? *state : "Unknown";
       if (state_text == "Charging" || state_text == "Full") charging = true;

@@ -1,6 +1,7 @@
 #include "context/cgroup_source.h"
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -75,7 +76,8 @@ SourceStatus CgroupSource::Sample(SteadyTime, Readings* out) {
 
 SourceStatus CgroupSource::SampleV2(const std::string& dir, const std::string& mount,
                                     Readings* out) {
-  absl::StatusOr<int64_t> current = ReadInt64(*fs_, dir + "/memory.current");
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  absl::StatusOr<int64_t> current = ReadInt64InRange(*fs_, dir + "/memory.current", 0, kMax);
   if (!current.ok())
     return MakeStatus(name(), SourceState::kDegraded, std::string(current.status().message()));
   // The effective limit is the tightest memory.max on the way up to the mount root (which has
@@ -89,6 +91,10 @@ SourceStatus CgroupSource::SampleV2(const std::string& dir, const std::string& m
       return MakeStatus(name(), SourceState::kDegraded, std::string(max.status().message()));
     if (*max == "max") continue;
     absl::StatusOr<int64_t> bytes = ParseInt64(*max, level + "/memory.max");
+    if (bytes.ok()) {
+      if (absl::Status range = CheckRange(*bytes, 0, kMax, level + "/memory.max"); !range.ok())
+        bytes = range;
+    }
     if (!bytes.ok())
       return MakeStatus(name(), SourceState::kDegraded, std::string(bytes.status().message()));
     if (!limit || *bytes < *limit) limit = *bytes;
@@ -118,8 +124,10 @@ SourceStatus CgroupSource::SampleV2(const std::string& dir, const std::string& m
 }
 
 SourceStatus CgroupSource::SampleV1(const std::string& dir, Readings* out) {
-  absl::StatusOr<int64_t> usage = ReadInt64(*fs_, dir + "/memory.usage_in_bytes");
-  absl::StatusOr<int64_t> raw_limit = ReadInt64(*fs_, dir + "/memory.limit_in_bytes");
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  absl::StatusOr<int64_t> usage = ReadInt64InRange(*fs_, dir + "/memory.usage_in_bytes", 0, kMax);
+  absl::StatusOr<int64_t> raw_limit =
+      ReadInt64InRange(*fs_, dir + "/memory.limit_in_bytes", 0, kMax);
   const absl::Status bad = !usage.ok() ? usage.status() : raw_limit.status();
   if (!bad.ok()) return MakeStatus(name(), SourceState::kDegraded, std::string(bad.message()));
   int64_t effective = *raw_limit;

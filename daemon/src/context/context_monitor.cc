@@ -291,6 +291,9 @@ class ContextMonitor::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   void Publish(ContextSnapshot base, const std::string& cause) {
+    // Every status leaves the monitor here: paths and file content in them may carry bytes
+    // that are not UTF-8 (directory and cgroup names), which a proto3 string must not.
+    for (SourceStatus& status : base.sources) MakeValidUtf8(&status);
     base.cause = cause;
     base.time = std::chrono::system_clock::now();
     if (base.steady_time == SteadyTime()) base.steady_time = Clock::now();

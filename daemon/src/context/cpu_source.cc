@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -30,10 +31,16 @@ SourceStatus CpuSource::Sample(SteadyTime, Readings* out) {
   for (size_t i = 0; i < lines.size(); ++i) {
     const std::string& line = lines[i];
     if (line.rfind("cpu", 0) != 0) continue;
-    if (line.size() > 3 && line[3] != ' ') {
-      if (i + 1 < lines.size()) ++cpus;  // a per-CPU line cut by a short read is not counted
+    size_t digits_end = 3;
+    while (digits_end < line.size() &&
+           absl::ascii_isdigit(static_cast<unsigned char>(line[digits_end])))
+      ++digits_end;
+    if (digits_end > 3) {
+      // "cpuN ...": one CPU; a line cut by a short read is not counted.
+      if (digits_end < line.size() && line[digits_end] == ' ' && i + 1 < lines.size()) ++cpus;
       continue;
     }
+    if (line.size() > 3 && line[3] != ' ') continue;  // "cpufoo": not a CPU line
     const std::vector<std::string> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
     if (fields.size() < 5 || i + 1 >= lines.size()) break;
     Jiffies j;

@@ -12,6 +12,10 @@
 namespace adaspring::context {
 namespace {
 
+// 100 GHz: anything above is a broken driver, not a CPU. With this bound the sum over CPUs
+// cannot overflow.
+constexpr int64_t kMaxPlausibleKhz = 100'000'000;
+
 bool IsCpuDir(const std::string& entry) {
   return entry.size() > 3 && entry.rfind("cpu", 0) == 0 &&
          std::all_of(entry.begin() + 3, entry.end(),
@@ -36,9 +40,12 @@ SourceStatus CpufreqSource::Sample(SteadyTime, Readings* out) {
     if (!IsCpuDir(entry)) continue;
     const std::string dir = absl::StrCat(kCpus, "/", entry, "/cpufreq");
     if (!fs_->Exists(dir)) continue;
-    absl::StatusOr<int64_t> cur = ReadInt64(*fs_, dir + "/scaling_cur_freq");
-    if (absl::IsNotFound(cur.status())) cur = ReadInt64(*fs_, dir + "/cpuinfo_cur_freq");
-    absl::StatusOr<int64_t> max = ReadInt64(*fs_, dir + "/cpuinfo_max_freq");
+    absl::StatusOr<int64_t> cur =
+        ReadInt64InRange(*fs_, dir + "/scaling_cur_freq", 1, kMaxPlausibleKhz, " kHz");
+    if (absl::IsNotFound(cur.status()))
+      cur = ReadInt64InRange(*fs_, dir + "/cpuinfo_cur_freq", 1, kMaxPlausibleKhz, " kHz");
+    absl::StatusOr<int64_t> max =
+        ReadInt64InRange(*fs_, dir + "/cpuinfo_max_freq", 1, kMaxPlausibleKhz, " kHz");
     const absl::Status bad = !cur.ok() ? cur.status() : max.status();
     if (!bad.ok()) return MakeStatus(name(), SourceState::kDegraded, std::string(bad.message()));
     sum_khz += *cur;

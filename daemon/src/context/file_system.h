@@ -8,10 +8,37 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 
 namespace adaspring::context {
+
+// Which file a thread is reading now, readable from other threads: the monitor names the file
+// of a read it gave up on. A thread installs a tracker with Scope; while it is installed,
+// FileSystem::ReadFile on that thread records the path for the length of each read.
+class ReadTracker {
+ public:
+  // The path being read now, or "" between reads.
+  std::string current() const;
+
+  // Installs a tracker for the calling thread until destruction (not nested).
+  class Scope {
+   public:
+    explicit Scope(ReadTracker* tracker);
+    ~Scope();
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+  };
+
+ private:
+  friend class FileSystem;
+  void Set(const std::string& path);
+
+  mutable absl::Mutex mu_;
+  std::string current_ ABSL_GUARDED_BY(mu_);
+};
 
 // Paths are absolute as on a real machine ("/proc/meminfo"); an implementation may map them
 // under a root prefix. Errors carry the path and the errno (see errno_status.h).
@@ -32,7 +59,9 @@ class FileSystem {
   virtual ~FileSystem() = default;
 
   // Whole content of a small file (at most kMaxReadBytes; longer files are cut, which no
-  // attribute we read reaches). Retries EINTR in this one place.
+  // attribute we read reaches, and ParseAttribute reports the cut). Retries EINTR in this one
+  // place. RealFileSystem refuses files that are not regular (FAILED_PRECONDITION "not a
+  // regular file (a FIFO)").
   absl::StatusOr<std::string> ReadFile(const std::string& path);
 
   // Names of the entries of a directory (without "." and ".."), sorted. NOT_FOUND when absent.

@@ -1,5 +1,6 @@
 #include "context/hwmon_source.h"
 
+#include <limits>
 #include <set>
 #include <string>
 #include <utility>
@@ -54,12 +55,18 @@ SourceStatus HwmonSource::Sample(SteadyTime, Readings* out) {
 
   SourceStatus status = MakeStatus(name(), SourceState::kAvailable);
   std::vector<std::string> other_devices;
+  std::string first_error;  // a device that could not be listed (EACCES, ...)
   double total_w = 0;
   int metered = 0;
   for (const std::string& device : *devices) {
     const std::string dir = absl::StrCat(kHwmon, "/", device);
     absl::StatusOr<std::vector<std::string>> files = fs_->ListDirectory(dir);
-    if (!files.ok()) continue;  // unplugged between the two listings
+    if (absl::IsNotFound(files.status())) continue;  // unplugged between the two listings
+    if (!files.ok()) {
+      if (first_error.empty()) first_error = std::string(files.status().message());
+      status.values.emplace_back(device, std::string(files.status().message()));
+      continue;
+    }
     absl::StatusOr<std::string> chip = ReadAttribute(*fs_, dir + "/name");
     const std::string chip_name = chip.ok() ? *chip : device;
     const std::set<int> power = Channels(*files, "power");
@@ -79,19 +86,34 @@ SourceStatus HwmonSource::Sample(SteadyTime, Readings* out) {
           ReadAttribute(*fs_, absl::StrCat(dir, "/", prefix, n, "_label"));
       return label.ok() ? *label : absl::StrCat(prefix, n);
     };
+    // A negative reading, or one above kMaxPlausibleWatts, is a broken meter: degraded.
+    constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+    auto implausible = [&](const std::string& what, double watts) {
+      return MakeStatus(name(), SourceState::kDegraded,
+                        absl::StrFormat("%s: implausible %g W (expected at most %.0f W)", what,
+                                        watts, kMaxPlausibleWatts));
+    };
     for (int n : power) {
-      absl::StatusOr<int64_t> uw = ReadInt64(*fs_, absl::StrCat(dir, "/power", n, "_input"));
+      const std::string path = absl::StrCat(dir, "/power", n, "_input");
+      absl::StatusOr<int64_t> uw = ReadInt64InRange(*fs_, path, 0, kMax, " uW");
       if (!uw.ok())
         return MakeStatus(name(), SourceState::kDegraded, std::string(uw.status().message()));
-      rails.push_back(Rail{label_of("power", n), static_cast<double>(*uw) / 1e6});
+      const double watts = static_cast<double>(*uw) / 1e6;
+      if (watts > kMaxPlausibleWatts) return implausible(path, watts);
+      rails.push_back(Rail{label_of("power", n), watts});
     }
     for (int n : pairs) {
-      absl::StatusOr<int64_t> mv = ReadInt64(*fs_, absl::StrCat(dir, "/in", n, "_input"));
-      absl::StatusOr<int64_t> ma = ReadInt64(*fs_, absl::StrCat(dir, "/curr", n, "_input"));
+      const std::string in_path = absl::StrCat(dir, "/in", n, "_input");
+      const std::string curr_path = absl::StrCat(dir, "/curr", n, "_input");
+      absl::StatusOr<int64_t> mv = ReadInt64InRange(*fs_, in_path, 0, kMax, " mV");
+      absl::StatusOr<int64_t> ma = ReadInt64InRange(*fs_, curr_path, 0, kMax, " mA");
       const absl::Status bad = !mv.ok() ? mv.status() : ma.status();
       if (!bad.ok()) return MakeStatus(name(), SourceState::kDegraded, std::string(bad.message()));
-      rails.push_back(
-          Rail{label_of("in", n), static_cast<double>(*mv) * static_cast<double>(*ma) / 1e6});
+      const double watts = static_cast<double>(*mv) * static_cast<double>(*ma) / 1e6;
+      if (watts > kMaxPlausibleWatts)
+        return implausible(
+            absl::StrCat(in_path, " (", *mv, " mV) x curr", n, "_input (", *ma, " mA)"), watts);
+      rails.push_back(Rail{label_of("in", n), watts});
     }
     double device_w = 0;
     const Rail* input = nullptr;
@@ -106,12 +128,14 @@ SourceStatus HwmonSource::Sample(SteadyTime, Readings* out) {
     ++metered;
   }
   if (metered == 0) {
+    if (!first_error.empty()) return MakeStatus(name(), SourceState::kDegraded, first_error);
     return MakeStatus(name(), SourceState::kAbsent,
                       other_devices.empty()
                           ? "no hwmon devices"
                           : absl::StrCat("no power sensors among hwmon devices (",
                                          absl::StrJoin(other_devices, ", "), ")"));
   }
+  status.reason = first_error;  // power from the readable devices; the other one is named
   if (!out->sensed.power_w) out->sensed.power_w = total_w;  // RAPL, when present, wins
   status.values.emplace_back("power_w", absl::StrFormat("%.3f", total_w));
   return status;

@@ -14,7 +14,10 @@
 namespace adaspring::context {
 namespace {
 
-std::string JsonString(const std::string& text) {
+// A JSON string literal; bytes that are not UTF-8 are escaped first (ValidUtf8), so that the
+// output stays valid JSON whatever a path or file contained.
+std::string JsonString(const std::string& raw) {
+  const std::string text = ValidUtf8(raw);
   std::string out = "\"";
   for (char c : text) {
     const unsigned char u = static_cast<unsigned char>(c);

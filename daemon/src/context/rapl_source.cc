@@ -1,6 +1,7 @@
 #include "context/rapl_source.h"
 
 #include <chrono>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -55,16 +56,22 @@ SourceStatus RaplSource::Sample(SteadyTime now, Readings* out) {
     if (!IsPackageZone(entry)) continue;
     ++zones;
     const std::string dir = absl::StrCat(kPowercap, "/", entry);
-    absl::StatusOr<int64_t> energy = ReadInt64(*fs_, dir + "/energy_uj");
+    constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+    const std::string energy_path = dir + "/energy_uj";
+    absl::StatusOr<int64_t> energy = ReadInt64InRange(*fs_, energy_path, 0, kMax);
     if (!energy.ok()) {
       previous_.erase(dir);
       return MakeStatus(name(), SourceState::kDegraded, DegradedReason(energy.status()));
     }
     auto it = previous_.find(dir);
     if (it == previous_.end()) {
-      absl::StatusOr<int64_t> range = ReadInt64(*fs_, dir + "/max_energy_range_uj");
+      absl::StatusOr<int64_t> range = ReadInt64InRange(*fs_, dir + "/max_energy_range_uj", 1, kMax);
       if (!range.ok())
         return MakeStatus(name(), SourceState::kDegraded, DegradedReason(range.status()));
+      if (*energy > *range)
+        return MakeStatus(
+            name(), SourceState::kDegraded,
+            absl::StrCat(energy_path, ": ", *energy, " exceeds max_energy_range_uj ", *range));
       it = previous_.emplace(dir, ZoneState{*energy, *range, now}).first;
       have_power = false;
       absl::StatusOr<std::string> zone_name = ReadAttribute(*fs_, dir + "/name");
@@ -78,13 +85,31 @@ SourceStatus RaplSource::Sample(SteadyTime now, Readings* out) {
       continue;
     }
     if (*energy > zone.max_range_uj) {
+      const int64_t range_uj = zone.max_range_uj;
       previous_.erase(it);
-      return MakeStatus(name(), SourceState::kDegraded,
-                        absl::StrCat(dir, "/energy_uj: ", *energy, " exceeds max_energy_range_uj"));
+      return MakeStatus(
+          name(), SourceState::kDegraded,
+          absl::StrCat(energy_path, ": ", *energy, " exceeds max_energy_range_uj ", range_uj));
     }
+    // Both readings lie in 0..max_range_uj here, so the delta cannot overflow.
     const double watts =
         static_cast<double>(EnergyDeltaUj(zone.energy_uj, *energy, zone.max_range_uj)) / 1e6 /
         seconds;
+    if (watts > kMaxPlausibleWatts) {
+      // More energy than the package can use in the interval: a counter that went backwards
+      // further than a wrap explains (reset on resume, driver reload) or jumped ahead. The
+      // current reading becomes the new baseline; power comes back with the next sample.
+      const int64_t previous_uj = zone.energy_uj;
+      zone.energy_uj = *energy;
+      zone.time = now;
+      const std::string what = *energy < previous_uj ? "counter reset" : "counter jumped";
+      return MakeStatus(
+          name(), SourceState::kDegraded,
+          absl::StrFormat("%s: %s (%d -> %d uJ in %.3f s would be %.0f W, above %.0f W); new "
+                          "baseline taken",
+                          energy_path, what, previous_uj, *energy, seconds, watts,
+                          kMaxPlausibleWatts));
+    }
     zone.energy_uj = *energy;
     zone.time = now;
     total_w += watts;

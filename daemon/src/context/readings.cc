@@ -37,7 +37,11 @@ ContextSnapshot Combine(const Readings& readings) {
     if (bound.available_bytes) {
       available = *bound.available_bytes;
     } else if (bound.limit_bytes) {
-      available = std::max<int64_t>(0, *bound.limit_bytes - bound.used_bytes);
+      // Sources reject negative values; the subtraction still saturates rather than overflow.
+      int64_t difference = 0;
+      if (__builtin_sub_overflow(*bound.limit_bytes, bound.used_bytes, &difference))
+        difference = bound.used_bytes < 0 ? kNone - 1 : 0;
+      available = std::max<int64_t>(0, difference);
     }
     if (bound.limit_bytes) best_limit = std::min(best_limit, *bound.limit_bytes);
     if (binding == nullptr || available < best_available) {

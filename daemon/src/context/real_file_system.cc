@@ -33,6 +33,14 @@ class FdCloser {
   int fd_;
 };
 
+const char* FileTypeName(mode_t mode) {
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  return "not a file";
+}
+
 }  // namespace
 
 RealFileSystem::RealFileSystem(std::string root) : root_(std::move(root)) {
@@ -49,6 +57,14 @@ absl::StatusOr<std::string> RealFileSystem::ReadFileOnce(const std::string& path
   const int fd = ::open(host.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return ErrnoToStatus(errno, path);
   FdCloser closer(fd);
+  // sysfs, procfs and cgroupfs attributes are regular files. A FIFO, socket or device in a
+  // fake tree would read as empty, EAGAIN or endless bytes; say what it is instead. (A
+  // directory is left to read(), whose EISDIR says so.)
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return ErrnoToStatus(errno, path);
+  if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+    return absl::FailedPreconditionError(path + ": not a regular file (" +
+                                         FileTypeName(st.st_mode) + ")");
   std::string content;
   char buffer[4096];
   // sysfs hands out an attribute in one read, procfs files may come in several: read to EOF.

@@ -1,5 +1,6 @@
 #include "context/replay_source.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <string>
@@ -10,6 +11,20 @@
 #include "context/parse.h"
 
 namespace adaspring::context {
+namespace {
+
+// start + offset_s, saturating at SteadyTime::max() ("never") instead of overflowing the
+// clock's int64 count: offsets beyond 1e9 s (31 years) and sums past the clock's end.
+SteadyTime SaturatingAdd(SteadyTime start, double offset_s) {
+  using Duration = SteadyTime::duration;
+  if (!(offset_s < 1e9)) return SteadyTime::max();
+  const Duration offset =
+      std::chrono::duration_cast<Duration>(std::chrono::duration<double>(std::max(offset_s, 0.0)));
+  if (start > SteadyTime::max() - offset) return SteadyTime::max();
+  return start + offset;
+}
+
+}  // namespace
 
 ReplaySource::ReplaySource(Trace trace, bool loop) : trace_(std::move(trace)), loop_(loop) {}
 
@@ -38,10 +53,7 @@ SourceStatus ReplaySource::Sample(SteadyTime now, Readings* out) {
     if (trace_.rows[i].t_s <= elapsed_s + kSlackS) current = static_cast<int>(i);
   }
   const size_t next = static_cast<size_t>(current + 1);
-  auto at = [&](double t_s) {
-    return *start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                         std::chrono::duration<double>(cycle_start_s + t_s));
-  };
+  auto at = [&](double t_s) { return SaturatingAdd(*start_, cycle_start_s + t_s); };
   if (next < trace_.rows.size()) {
     next_change_ = at(trace_.rows[next].t_s);
   } else if (loop_ && duration_s > 0) {

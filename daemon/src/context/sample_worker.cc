@@ -33,6 +33,10 @@ std::optional<int> SampleWorker::AbandonStuck() {
   Done drop;  // destroyed here, on the owner's thread (see Shutdown)
   absl::MutexLock lock(&mu_);
   if (retired_ || current_ < 0) return std::nullopt;
+  {
+    absl::MutexLock slot_lock(&slots_[current_]->mu);
+    slots_[current_]->stuck_path = tracker_.current();
+  }
   slots_[current_]->stuck = true;
   stuck_index_ = current_;
   retired_ = true;
@@ -61,6 +65,7 @@ void SampleWorker::Shutdown() {
 }
 
 void SampleWorker::Run() {
+  ReadTracker::Scope track_reads(&tracker_);
   auto has_work = [this]()
                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return retired_ || job_.has_value(); };
   for (;;) {
@@ -78,7 +83,14 @@ void SampleWorker::Run() {
     for (size_t i = 0; i < slots_.size(); ++i) {
       SourceSlot& slot = *slots_[i];
       if (slot.stuck) {
-        result.statuses.push_back(MakeStatus(slot.name, SourceState::kDegraded, stuck_reason_));
+        std::string path;
+        {
+          absl::MutexLock slot_lock(&slot.mu);
+          path = slot.stuck_path;
+        }
+        result.statuses.push_back(
+            MakeStatus(slot.name, SourceState::kDegraded,
+                       path.empty() ? stuck_reason_ : path + ": " + stuck_reason_));
         continue;
       }
       {

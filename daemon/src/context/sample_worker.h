@@ -14,6 +14,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "context/file_system.h"
 #include "context/source.h"
 
 namespace adaspring::context {
@@ -25,6 +26,10 @@ struct SourceSlot {
   std::shared_ptr<Source> source;
   const std::string name;
   std::atomic<bool> stuck{false};
+  // The file the stuck read was reading when it was given up ("" when unknown: not a
+  // ReadFile). Set before `stuck` is set.
+  absl::Mutex mu;
+  std::string stuck_path ABSL_GUARDED_BY(mu);
 };
 
 struct SampleResult {
@@ -52,8 +57,9 @@ class SampleWorker : public std::enable_shared_from_this<SampleWorker> {
   // Queues a job. At most one job may be outstanding (owners wait for its result).
   void Submit(uint64_t job_id, SteadyTime now);
 
-  // If a Sample is running now, marks its slot stuck, retires the worker and returns the slot
-  // index; returns nullopt when no read is in progress (the result is about to arrive).
+  // If a Sample is running now, marks its slot stuck (with the file being read, which later
+  // workers name in the stuck reason), retires the worker and returns the slot index; returns
+  // nullopt when no read is in progress (the result is about to arrive).
   std::optional<int> AbandonStuck();
 
   // Number of Sample calls that have returned so far; lets the owner tell a slow sample
@@ -73,6 +79,7 @@ class SampleWorker : public std::enable_shared_from_this<SampleWorker> {
   Done done_ ABSL_GUARDED_BY(mu_);  // released (empty) once retired
   std::thread thread_;
   std::atomic<uint64_t> reads_done_{0};
+  ReadTracker tracker_;  // installed on thread_
 
   absl::Mutex mu_;
   std::optional<std::pair<uint64_t, SteadyTime>> job_ ABSL_GUARDED_BY(mu_);

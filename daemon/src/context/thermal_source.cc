@@ -18,18 +18,29 @@ constexpr char kThermal[] = "/sys/class/thermal";
 constexpr double kMinPlausibleC = -60;
 constexpr double kMaxPlausibleC = 250;
 
-// Lowest passive/hot/critical trip of a zone, degrees C; nullopt when it has none.
+// Lowest passive/hot/critical trip of a zone, degrees C; nullopt when it has none. Trips at or
+// below 0 C are unset ones and skipped; a trip that cannot be read or lies above the plausible
+// range is skipped and the first such is described in `problem`.
 std::optional<double> LowestTrip(FileSystem& fs, const std::string& dir,
-                                 const std::vector<std::string>& files) {
+                                 const std::vector<std::string>& files, std::string* problem) {
   std::optional<double> lowest;
   for (const std::string& file : files) {
     if (file.rfind("trip_point_", 0) != 0 || !absl::EndsWith(file, "_type")) continue;
     absl::StatusOr<std::string> type = ReadAttribute(fs, dir + "/" + file);
     if (!type.ok() || (*type != "passive" && *type != "hot" && *type != "critical")) continue;
-    const std::string temp_file = file.substr(0, file.size() - 5) + "_temp";
-    absl::StatusOr<int64_t> milli_c = ReadInt64(fs, dir + "/" + temp_file);
-    if (!milli_c.ok() || *milli_c <= 0) continue;
+    const std::string temp_path = dir + "/" + file.substr(0, file.size() - 5) + "_temp";
+    absl::StatusOr<int64_t> milli_c = ReadInt64(fs, temp_path);
+    if (!milli_c.ok()) {
+      if (problem->empty()) *problem = std::string(milli_c.status().message());
+      continue;
+    }
+    if (*milli_c <= 0) continue;  // unset
     const double c = static_cast<double>(*milli_c) / 1000;
+    if (c > kMaxPlausibleC) {
+      if (problem->empty())
+        *problem = absl::StrCat(temp_path, ": implausible ", *milli_c, " millidegrees, ignored");
+      continue;
+    }
     if (!lowest || c < *lowest) lowest = c;
   }
   return lowest;
@@ -48,6 +59,7 @@ SourceStatus ThermalSource::Sample(SteadyTime, Readings* out) {
 
   SourceStatus status = MakeStatus(name(), SourceState::kAvailable);
   int zones = 0;
+  int skipped = 0;  // unreadable or implausible zones
   std::string first_error;
   std::optional<double> hottest_c;
   std::string hottest_dir;
@@ -63,15 +75,18 @@ SourceStatus ThermalSource::Sample(SteadyTime, Readings* out) {
     absl::StatusOr<std::string> type = ReadAttribute(*fs_, dir + "/type");
     const std::string type_name = type.ok() ? *type : "?";
     if (!milli_c.ok()) {
-      if (first_error.empty()) first_error = std::string(milli_c.status().message());
-      status.values.emplace_back(entry, absl::StrCat(type_name, " unreadable"));
+      const std::string error(milli_c.status().message());
+      if (first_error.empty()) first_error = error;
+      ++skipped;
+      status.values.emplace_back(entry, absl::StrCat(type_name, " unreadable: ", error));
       continue;
     }
     const double c = static_cast<double>(*milli_c) / 1000;
     if (c < kMinPlausibleC || c > kMaxPlausibleC) {
-      if (first_error.empty())
-        first_error = absl::StrCat(dir, "/temp: implausible ", *milli_c, " millidegrees");
-      status.values.emplace_back(entry, absl::StrCat(type_name, " implausible"));
+      const std::string error = absl::StrCat(dir, "/temp: implausible ", *milli_c, " millidegrees");
+      if (first_error.empty()) first_error = error;
+      ++skipped;
+      status.values.emplace_back(entry, absl::StrCat(type_name, " ", error));
       continue;
     }
     status.values.emplace_back(entry, absl::StrFormat("%s %.1f C", type_name, c));
@@ -86,11 +101,19 @@ SourceStatus ThermalSource::Sample(SteadyTime, Readings* out) {
                       first_error.empty() ? "every thermal zone vanished" : first_error);
   }
   out->sensed.temperature_c = *hottest_c;
+  // The hottest readable zone is reported; a skipped zone (which may be hotter) is named.
+  if (skipped > 0)
+    status.reason = absl::StrCat(skipped, " of ", zones, " zones skipped: ", first_error);
   absl::StatusOr<std::vector<std::string>> files = fs_->ListDirectory(hottest_dir);
   if (files.ok()) {
-    if (std::optional<double> trip = LowestTrip(*fs_, hottest_dir, *files)) {
+    std::string trip_problem;
+    if (std::optional<double> trip = LowestTrip(*fs_, hottest_dir, *files, &trip_problem)) {
       out->sensed.temperature_trip_c = *trip;
       status.values.emplace_back("trip_c", absl::StrFormat("%.1f", *trip));
+    }
+    if (!trip_problem.empty()) {
+      status.values.emplace_back("trip_note", trip_problem);
+      if (status.reason.empty()) status.reason = trip_problem;
     }
   }
   return status;

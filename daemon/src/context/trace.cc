@@ -18,6 +18,9 @@ namespace adaspring::context {
 namespace {
 
 constexpr double kBytesPerMb = 1024.0 * 1024.0;
+// Longest offset a row may have: 1e7 s is 115 days, longer than any replay, and far from
+// where a steady_clock time point (int64 nanoseconds, ~292 years) overflows.
+constexpr double kMaxTraceSeconds = 1e7;
 
 // How one column's text becomes a value: returns an error text or "" on success.
 using CellSetter = std::function<std::string(const std::string&, TraceRow*)>;
@@ -169,10 +172,11 @@ absl::StatusOr<Trace> ParseTrace(const std::string& text, const std::string& nam
     TraceRow row = held;
     row.line = line_number;
     double t_s = 0;
-    if (!absl::SimpleAtod(cells[t_column], &t_s) || !std::isfinite(t_s) || t_s < 0)
+    if (!absl::SimpleAtod(cells[t_column], &t_s) || !std::isfinite(t_s) || t_s < 0 ||
+        t_s > kMaxTraceSeconds)
       return error(
           line_number, t_column + 1,
-          absl::StrCat("bad value \"", cells[t_column], "\" for t_s (expected seconds >= 0)"));
+          absl::StrCat("bad value \"", cells[t_column], "\" for t_s (expected seconds in 0..1e7)"));
     if (!trace.rows.empty() && t_s < trace.rows.back().t_s)
       return error(line_number, t_column + 1,
                    absl::StrCat("t_s ", cells[t_column],

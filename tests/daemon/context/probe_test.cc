@@ -6,6 +6,7 @@
 #include <string>
 
 #include "context/faulty_file_system.h"
+#include "context/parse.h"
 #include "context/real_file_system.h"
 #include "daemon/context/fake_tree.h"
 #include "gtest/gtest.h"
@@ -90,6 +91,16 @@ TEST(ProbeTest, HungReadIsReportedNotWaitedFor) {
   EXPECT_EQ(s.FindSource("thermal")->state, SourceState::kAvailable);
   EXPECT_EQ(s.cause, "probe");
   faulty->ReleaseStalls();
+}
+
+// A byte that is not UTF-8 in a directory name must not reach the JSON (nor the proto).
+TEST(ProbeTest, JsonStaysUtf8WithNonUtf8Names) {
+  testing::FakeTree tree(testing::IntelLaptop());
+  tree.Write({{"/sys/class/power_supply/B\xffX/type/", ""}});
+  const std::string json = Probe(tree.root(), true);
+  EXPECT_TRUE(Contains(json, "/sys/class/power_supply/B\\\\xffX/type: Is a directory")) << json;
+  std::istringstream lines(json);
+  for (std::string line; std::getline(lines, line);) EXPECT_EQ(ValidUtf8(line), line);
 }
 
 TEST(ProbeTest, MissingRootIsAnError) {

@@ -1,5 +1,10 @@
 #include "context/snapshot.h"
 
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "context/parse.h"
 #include "context/readings.h"
 #include "gtest/gtest.h"
 
@@ -79,6 +84,44 @@ TEST(ReadingsTest, TightestMemoryBoundWins) {
   EXPECT_EQ(s.memory_limit_bytes, 1024 * kMiB);
   EXPECT_EQ(s.memory_available_bytes, 24 * kMiB);
   EXPECT_EQ(s.memory_used_bytes, 1000 * kMiB);
+}
+
+TEST(ReadingsTest, LimitMinusUsedSaturates) {
+  Readings r;
+  r.memory.push_back(
+      {"cgroup", int64_t{1} << 62, std::numeric_limits<int64_t>::min(), std::nullopt});
+  ContextSnapshot s = Combine(r);
+  EXPECT_GT(s.memory_available_bytes, 0);  // no wrap into a negative number
+  r.memory.clear();
+  r.memory.push_back(
+      {"cgroup", -(int64_t{1} << 62), std::numeric_limits<int64_t>::max(), std::nullopt});
+  s = Combine(r);
+  EXPECT_EQ(s.memory_available_bytes, 0);
+}
+
+TEST(ParseTest, ValidUtf8KeepsTextAndEscapesStrayBytes) {
+  EXPECT_EQ(ValidUtf8("plain /sys/class/x: ok"), "plain /sys/class/x: ok");
+  EXPECT_EQ(ValidUtf8("caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x94\x8b"),
+            "caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x94\x8b");
+  EXPECT_EQ(ValidUtf8("B\xffX"), "B\\xffX");
+  EXPECT_EQ(ValidUtf8("\xc0\xaf"), "\\xc0\\xaf");                    // overlong '/'
+  EXPECT_EQ(ValidUtf8("\xed\xa0\x80"), "\\xed\\xa0\\x80");           // surrogate
+  EXPECT_EQ(ValidUtf8("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");  // above U+10FFFF
+  EXPECT_EQ(ValidUtf8("cut \xe6\x97"), "cut \\xe6\\x97");            // truncated sequence
+  EXPECT_EQ(ValidUtf8(std::string("a\0b\n", 4)), "a\\x00b\\x0a");
+  const std::string once = ValidUtf8("x\xfe\xff\x01");
+  EXPECT_EQ(ValidUtf8(once), once);
+}
+
+TEST(ParseTest, MakeValidUtf8CoversReasonAndValues) {
+  SourceStatus status = MakeStatus("battery", SourceState::kDegraded, "/a/B\xffX: Is a directory");
+  EXPECT_EQ(status.reason, "/a/B\\xffX: Is a directory");
+  status.reason = "\xfe";
+  status.values.emplace_back("k\xff", "v\xff");
+  MakeValidUtf8(&status);
+  EXPECT_EQ(status.reason, "\\xfe");
+  EXPECT_EQ(status.values[0].first, "k\\xff");
+  EXPECT_EQ(status.values[0].second, "v\\xff");
 }
 
 TEST(ReadingsTest, ReplayedValuesReplaceSensedOnes) {

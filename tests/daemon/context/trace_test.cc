@@ -1,7 +1,9 @@
 #include "context/trace.h"
 
+#include <chrono>
 #include <string>
 
+#include "context/replay_source.h"
 #include "gtest/gtest.h"
 
 namespace adaspring::context {
@@ -61,8 +63,40 @@ INSTANTIATE_TEST_SUITE_P(
         BadTrace{"# c\nt_s,temp_c\n0,40\n0,41,3\n", "bad.csv:4:3: expected 2 cells, found 3"},
         BadTrace{"t_s,temp_c\n1,40\n0.5,41\n", "bad.csv:3:1: t_s 0.5 goes back in time"},
         BadTrace{"t_s,temp_c\nabc,40\n", "bad.csv:2:1: bad value \"abc\" for t_s"},
+        BadTrace{"t_s,cpu_busy\n0,0.1\n1e10,0.5\n",
+                 "bad.csv:3:1: bad value \"1e10\" for t_s (expected seconds in 0..1e7)"},
+        BadTrace{"t_s,cpu_busy\n0,0.1\n10000000.5,0.5\n", "bad.csv:3:1: bad value"},
         BadTrace{"t_s,on_ac\n0,maybe\n", "bad.csv:2:2: bad value \"maybe\" (expected 0/1"},
         BadTrace{"t_s,temp_c\n", "no data rows"}, BadTrace{"# only comments\n", "no header"}));
+
+TEST(TraceTest, LargestOffsetIsAccepted) {
+  absl::StatusOr<Trace> trace = ParseTrace("t_s,cpu_busy\n0,0.1\n1e7,0.5\n", "t.csv");
+  ASSERT_TRUE(trace.ok()) << trace.status();
+  EXPECT_EQ(trace->duration_s(), 1e7);
+}
+
+// The next change of a row far ahead saturates at "never" instead of overflowing the clock
+// into the past (which made the monitor publish in a busy loop).
+TEST(ReplaySourceTest, NextChangeSaturatesInsteadOfOverflowing) {
+  absl::StatusOr<Trace> trace = ParseTrace("t_s,cpu_busy\n0,0.1\n1e7,0.5\n", "t.csv");
+  ASSERT_TRUE(trace.ok()) << trace.status();
+  // A start this close to the clock's end leaves less than 1e7 s of headroom.
+  const SteadyTime late = SteadyTime::max() - std::chrono::hours(1);
+  ReplaySource replay(*trace);
+  Readings readings;
+  EXPECT_EQ(replay.Sample(late, &readings).state, SourceState::kAvailable);
+  EXPECT_EQ(*readings.replayed.cpu_busy_fraction, 0.1);
+  ASSERT_TRUE(replay.NextChange().has_value());
+  EXPECT_EQ(*replay.NextChange(), SteadyTime::max());
+
+  // With room, the next change is exactly 1e7 s after the start.
+  const SteadyTime start{};
+  ReplaySource fresh(*trace);
+  fresh.Sample(start, &readings);
+  ASSERT_TRUE(fresh.NextChange().has_value());
+  EXPECT_EQ(*fresh.NextChange(), start + std::chrono::seconds(10'000'000));
+  EXPECT_GT(*fresh.NextChange(), start);
+}
 
 TEST(TraceTest, ShippedTracesParse) {
   for (const char* name : {"demo.csv", "short_squeeze.csv", "tight.csv"}) {
