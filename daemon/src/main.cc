@@ -36,6 +36,7 @@
 #include "metrics/http_server.h"
 #include "metrics/registry.h"
 #include "server/daemon.h"
+#include "server/event_log.h"
 #include "server/metrics_bridge.h"
 #include "server/rpc_servers.h"
 #include "systemd/notifier.h"
@@ -169,11 +170,17 @@ int main(int argc, char** argv) {
   MakeDirs(config.state_dir, 0700);
 
   Daemon daemon(config);
+  // Sessions, evolutions, model loads and overrides go to the log (journal fields APP=,
+  // MODEL=, SESSION_ID=) as well as to adaspringctl watch.
+  EventLog event_log(&daemon.events());
   if (absl::Status s = daemon.Start(); !s.ok()) {
     Log(LogLevel::kError, absl::StrCat("start failed: ", s.ToString()));
     return 1;
   }
   for (const std::string& w : daemon.TakeWarnings()) Log(LogLevel::kWarning, w);
+  for (const auto& m : daemon.models().All()) {
+    Log(LogLevel::kInfo, "model loaded", {{"model", m->name}, {"path", m->path}});
+  }
   if (daemon.models().size() == 0 && config.mode == "user") {
     // Nothing to serve: offer the untrained reference architecture so that clients and
     // benchmarks have something to talk to (its outputs are meaningless; it says so).

@@ -94,7 +94,7 @@ struct PlanDemand {
 class EngineFacade {
  public:
   virtual ~EngineFacade() = default;
-  virtual const char* name() const = 0;  // "engine" | "sim"
+  virtual const char* name() const = 0;  // "onednn" | "sim"
   // A damaged file gives INVALID_ARGUMENT naming the file and the problem.
   virtual absl::StatusOr<std::shared_ptr<const engine::Model>> ReadBundle(
       const std::string& path) = 0;

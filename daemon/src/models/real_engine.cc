@@ -145,7 +145,7 @@ class RealBackend final : public ModelBackend {
 
 class RealEngine final : public EngineFacade {
  public:
-  const char* name() const override { return "engine"; }
+  const char* name() const override { return "onednn"; }
 
   absl::StatusOr<std::shared_ptr<const engine::Model>> ReadBundle(
       const std::string& path) override {

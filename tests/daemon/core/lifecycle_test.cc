@@ -329,7 +329,7 @@ TEST(LifecycleTest, RealEngineServesAnUntrainedSmallres28) {
   HarnessOptions o;
   o.sim_engine = false;
   DaemonHarness h(o);
-  ASSERT_STREQ(h.daemon().engine().name(), "engine");
+  ASSERT_STREQ(h.daemon().engine().name(), "onednn");
   const v1::OpenSessionResponse full = h.Open("bench", 60000000, 10, "full");
   const v1::OpenSessionResponse adaptive = h.Open("app", 60000000);
   for (const auto* s : {&full, &adaptive}) {
