@@ -90,26 +90,38 @@ BlockSpec InvertedBlock(const ArchSpec& arch, int in, int out, int stride, int t
 }  // namespace
 
 absl::Status ValidateArch(const ArchSpec& a) {
-  auto bad = [&](std::string_view what) {
-    return absl::InvalidArgumentError(absl::StrCat("architecture '", a.name, "': ", std::string(what)));
+  auto bad = [&](auto&&... what) {
+    return absl::InvalidArgumentError(absl::StrCat("architecture '", a.name, "': ", what...));
   };
   if (a.in_channels < 1 || a.in_height < 1 || a.in_width < 1 || a.in_channels > 64 ||
       a.in_height > 4096 || a.in_width > 4096)
-    return bad("input shape out of range");
-  if (a.num_classes < 1 || a.num_classes > 100000) return bad("num_classes out of range");
-  if (a.stem_channels < 1 || a.stem_channels > 4096) return bad("stem_channels out of range");
+    return bad("input shape [", a.in_channels, ",", a.in_height, ",", a.in_width,
+               "] (CHW) outside the limits: channels 1..64, height and width 1..4096");
+  if (a.num_classes < 1 || a.num_classes > 100000)
+    return bad("num_classes ", a.num_classes, " outside 1..100000");
+  if (a.stem_channels < 1 || a.stem_channels > 4096)
+    return bad("stem_channels ", a.stem_channels, " outside 1..4096");
   if (a.stem_kernel < 1 || a.stem_kernel > 11 || a.stem_kernel % 2 == 0)
-    return bad("stem_kernel must be odd, 1..11");
-  if (a.stem_stride < 1 || a.stem_stride > 4) return bad("stem_stride out of range");
-  if (a.stages.empty() || a.stages.size() > 16) return bad("need 1..16 stages");
-  for (const StageSpec& s : a.stages) {
-    if (s.out_channels < 1 || s.out_channels > 4096) return bad("stage out_channels out of range");
-    if (s.num_blocks < 1 || s.num_blocks > 16) return bad("stage num_blocks must be 1..16");
-    if (s.stride < 1 || s.stride > 2) return bad("stage stride must be 1 or 2");
-    if (s.expand_ratio < 1 || s.expand_ratio > 8) return bad("expand_ratio must be 1..8");
+    return bad("stem_kernel ", a.stem_kernel, " must be odd, 1..11");
+  if (a.stem_stride < 1 || a.stem_stride > 4)
+    return bad("stem_stride ", a.stem_stride, " outside 1..4");
+  if (a.stages.empty() || a.stages.size() > 16)
+    return bad("need 1..16 stages, got ", a.stages.size());
+  for (size_t i = 0; i < a.stages.size(); ++i) {
+    const StageSpec& s = a.stages[i];
+    if (s.out_channels < 1 || s.out_channels > 4096)
+      return bad("stage ", i, " out_channels ", s.out_channels, " outside 1..4096");
+    if (s.num_blocks < 1 || s.num_blocks > 16)
+      return bad("stage ", i, " num_blocks ", s.num_blocks, " must be 1..16");
+    if (s.stride < 1 || s.stride > 2)
+      return bad("stage ", i, " stride ", s.stride, " must be 1 or 2");
+    if (s.expand_ratio < 1 || s.expand_ratio > 8)
+      return bad("stage ", i, " expand_ratio ", s.expand_ratio, " must be 1..8");
   }
-  if (a.head_channels < 0 || a.head_channels > 8192) return bad("head_channels out of range");
-  if (a.width_percent.empty() || a.width_percent.size() > 8) return bad("need 1..8 widths");
+  if (a.head_channels < 0 || a.head_channels > 8192)
+    return bad("head_channels ", a.head_channels, " outside 0..8192");
+  if (a.width_percent.empty() || a.width_percent.size() > 8)
+    return bad("need 1..8 widths, got ", a.width_percent.size());
   if (!std::is_sorted(a.width_percent.begin(), a.width_percent.end()) ||
       a.width_percent.front() < 1 || a.width_percent.back() != 100)
     return bad("width_percent must ascend, within 1..100, ending at 100");
@@ -127,8 +139,8 @@ absl::Status ValidateArch(const ArchSpec& a) {
 
 NetSpec BuildNetSpec(const ArchSpec& a) {
   NetSpec n;
-  n.stem = MakeConv("stem", "stem.bn", a.in_channels, a.stem_channels, a.stem_kernel,
-                    a.stem_stride);
+  n.stem =
+      MakeConv("stem", "stem.bn", a.in_channels, a.stem_channels, a.stem_kernel, a.stem_stride);
   int in = a.stem_channels;
   int global = 0;
   for (size_t s = 0; s < a.stages.size(); ++s) {
@@ -143,9 +155,8 @@ NetSpec BuildNetSpec(const ArchSpec& a) {
       blk.index = b;
       blk.global_index = global++;
       blk.bn_widths = static_cast<int>(blk.inner_choices.size());
-      const bool any_factorisable =
-          std::any_of(blk.convs.begin(), blk.convs.end(),
-                      [](const ConvSpec& c) { return c.factorisable; });
+      const bool any_factorisable = std::any_of(blk.convs.begin(), blk.convs.end(),
+                                                [](const ConvSpec& c) { return c.factorisable; });
       blk.rank_choices = any_factorisable ? static_cast<int>(a.rank_divisors.size()) : 1;
       n.blocks.push_back(std::move(blk));
       in = st.out_channels;
@@ -198,13 +209,13 @@ absl::StatusOr<ArchSpec> BuiltinArch(std::string_view name) {
     a.stem_stride = 2;
     a.block_kind = BlockKind::kInverted;
     a.activation = Activation::kRelu6;
-    a.stages = {{16, 1, 1, 1},  {24, 2, 2, 6},  {32, 3, 2, 6}, {64, 4, 2, 6},
-                {96, 3, 1, 6},  {160, 3, 2, 6}, {320, 1, 1, 6}};
+    a.stages = {{16, 1, 1, 1}, {24, 2, 2, 6},  {32, 3, 2, 6}, {64, 4, 2, 6},
+                {96, 3, 1, 6}, {160, 3, 2, 6}, {320, 1, 1, 6}};
     a.head_channels = 1280;
   } else {
-    return absl::NotFoundError(
-        absl::StrCat("unknown architecture '", std::string(name), "' (built-in: smallres28, resnet18, "
-                     "mobilenetv2)"));
+    return absl::NotFoundError(absl::StrCat("unknown architecture '", std::string(name),
+                                            "' (built-in: smallres28, resnet18, "
+                                            "mobilenetv2)"));
   }
   return a;
 }

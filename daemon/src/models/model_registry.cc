@@ -4,16 +4,75 @@
 #include <filesystem>
 #include <set>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "adaspring/engine/predictor.h"
 
 namespace adaspring::daemon {
+namespace {
+
+// A path or a name for an error message: C-escaped (a newline cannot break a log line or a
+// table) and clipped to `max_bytes` of the original.
+std::string ForDisplay(absl::string_view value, size_t max_bytes = 200) {
+  std::string shown = absl::CEscape(value.substr(0, max_bytes));
+  if (value.size() > max_bytes) absl::StrAppend(&shown, "...(", value.size(), " bytes)");
+  return shown;
+}
+
+// Paths end up in the loaded-model list (one "name<TAB>path" per line), in logs and in
+// `adaspringctl models`; open() would stop at a NUL and load a different file.
+absl::Status ValidatePath(const std::string& path) {
+  if (path.empty()) return absl::InvalidArgumentError("path is empty");
+  if (const size_t nul = path.find('\0'); nul != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "model path '", ForDisplay(path), "': path contains a NUL character (byte ", nul, ")"));
+  }
+  for (size_t i = 0; i < path.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(path[i]);
+    if (c < 0x20 || c == 0x7f) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "model path '%s': path contains a control character (0x%02x at byte %d); such a path "
+          "cannot be listed or remembered across restarts: rename the file",
+          ForDisplay(path), c, i));
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool IsNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
+}
+
+// Model names follow the app-name rule: 1..64 characters of [A-Za-z0-9._-]. They appear in
+// tables, logs, metric labels and the loaded-model list. A bundle's name comes from its
+// manifest, so the message names the file.
+absl::Status ValidateName(const engine::Model& model) {
+  const std::string& name = model.meta().name;
+  const std::string& file = model.source_path;
+  if (name.empty()) {
+    return absl::InvalidArgumentError(
+        file.empty() ? std::string("model has no name")
+                     : absl::StrCat(file,
+                                    ": manifest has no name (a model name must be 1..64 "
+                                    "characters of [A-Za-z0-9._-])"));
+  }
+  if (name.size() > 64 || !std::all_of(name.begin(), name.end(), IsNameChar)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        file.empty() ? "" : absl::StrCat(file, ": manifest "), "model name '", ForDisplay(name),
+        "' (", name.size(), " bytes) must be 1..64 characters of [A-Za-z0-9._-]"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 ModelRegistry::ModelRegistry(EngineFacade* engine, BackendOptions options)
     : engine_(engine), options_(std::move(options)) {}
 
 absl::StatusOr<std::shared_ptr<LoadedModel>> ModelRegistry::Load(const std::string& path) {
-  if (path.empty()) return absl::InvalidArgumentError("path is empty");
+  if (absl::Status s = ValidatePath(path); !s.ok()) return s;
   absl::StatusOr<std::shared_ptr<const engine::Model>> model = engine_->ReadBundle(path);
   if (!model.ok()) return model.status();
   return Add(*model);
@@ -21,8 +80,8 @@ absl::StatusOr<std::shared_ptr<LoadedModel>> ModelRegistry::Load(const std::stri
 
 absl::StatusOr<std::shared_ptr<LoadedModel>> ModelRegistry::Add(
     std::shared_ptr<const engine::Model> model) {
+  if (absl::Status s = ValidateName(*model); !s.ok()) return s;
   const std::string name = model->meta().name;
-  if (name.empty()) return absl::InvalidArgumentError("model has no name");
   if (Find(name)) {
     return absl::AlreadyExistsError(absl::StrCat("a model named '", name, "' is loaded"));
   }

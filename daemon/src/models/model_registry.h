@@ -22,10 +22,13 @@ class ModelRegistry {
  public:
   ModelRegistry(EngineFacade* engine, BackendOptions options);
 
-  // INVALID_ARGUMENT (empty path, damaged bundle), NOT_FOUND (no such file), ALREADY_EXISTS
-  // (a model of that name is loaded).
+  // INVALID_ARGUMENT (empty path, a path with a NUL or another control character, damaged
+  // bundle, invalid model name), NOT_FOUND (no such file), ALREADY_EXISTS (a model of that
+  // name is loaded).
   absl::StatusOr<std::shared_ptr<LoadedModel>> Load(const std::string& path);
-  // Serves an in-memory model (tests, built-in random models).
+  // Serves an in-memory model (tests, built-in random models). Model names (from the bundle's
+  // manifest) must be 1..64 characters of [A-Za-z0-9._-], like app names: INVALID_ARGUMENT
+  // naming the file and the name otherwise.
   absl::StatusOr<std::shared_ptr<LoadedModel>> Add(std::shared_ptr<const engine::Model> model);
   // Loads every *.asb in `dir` (sorted). Returns one error per bundle that failed; the others
   // are loaded.

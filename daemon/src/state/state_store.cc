@@ -8,9 +8,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <string_view>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "log/logger.h"
 
 namespace adaspring::daemon {
 namespace {
@@ -78,6 +81,13 @@ absl::Status WriteAll(int fd, const std::string& data, const std::string& path) 
   return absl::OkStatus();
 }
 
+// A state file that was not saved means a change a restart will not bring back: the caller
+// gets the Status, and the log says it too (whatever the caller does with it).
+void LogFailedWrite(const std::string& path, const absl::Status& status,
+                    std::string_view what = "state file not saved") {
+  Log(LogLevel::kWarning, what, {{"file", path}, {"error", status.message()}});
+}
+
 bool IsTempName(const std::string& name) {
   return !name.empty() && name[0] == '.' && name.find(kTempMarker) != std::string::npos;
 }
@@ -114,10 +124,12 @@ absl::Status StateStore::Write(const std::string& name, const std::string& conte
   const std::string path = PathOf(name);
   std::string temp = absl::StrCat(dir_, "/.", name, kTempMarker, "XXXXXX");
   Fd fd(::mkostemp(temp.data(), O_CLOEXEC));
-  if (fd.get() < 0) return Errno(errno, absl::StrCat("creating a temp file for ", path));
-
   absl::Status status = absl::OkStatus();
-  if (::fchmod(fd.get(), 0640) != 0) {
+  if (fd.get() < 0) {
+    status = Errno(errno, absl::StrCat("creating a temp file for ", path));
+    temp.clear();  // nothing was created
+  }
+  if (status.ok() && ::fchmod(fd.get(), 0640) != 0) {
     status = Errno(errno, absl::StrCat("chmod ", temp));
   }
   if (status.ok()) status = WriteAll(fd.get(), contents, temp);
@@ -130,17 +142,23 @@ absl::Status StateStore::Write(const std::string& name, const std::string& conte
     status = Errno(errno, absl::StrCat("renaming ", temp, " to ", path));
   }
   if (!status.ok()) {
-    ::unlink(temp.c_str());  // the old file (if any) was never touched
-    return absl::Status(status.code(), absl::StrCat("saving state file ", path,
-                                                    " failed (the "
-                                                    "previous version is kept): ",
-                                                    status.message()));
+    if (!temp.empty()) ::unlink(temp.c_str());  // the old file (if any) was never touched
+    status = absl::Status(status.code(), absl::StrCat("saving state file ", path,
+                                                      " failed (the "
+                                                      "previous version is kept): ",
+                                                      status.message()));
+    LogFailedWrite(path, status);
+    return status;
   }
   // fsync the directory so the rename itself survives a power loss.
   Fd dir_fd(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir_fd.get() < 0) return Errno(errno, absl::StrCat("opening ", dir_, " for fsync"));
-  if (::fsync(dir_fd.get()) != 0) return Errno(errno, absl::StrCat("fsync ", dir_));
-  return absl::OkStatus();
+  if (dir_fd.get() < 0) status = Errno(errno, absl::StrCat("opening ", dir_, " for fsync"));
+  if (status.ok() && ::fsync(dir_fd.get()) != 0)
+    status = Errno(errno, absl::StrCat("fsync ", dir_));
+  if (!status.ok()) {
+    LogFailedWrite(path, status, "state file saved, but a power loss now may undo it");
+  }
+  return status;
 }
 
 absl::StatusOr<std::string> StateStore::Read(const std::string& name) const {
@@ -202,10 +220,12 @@ absl::StatusOr<std::string> EncodeModelList(const std::vector<LoadedModelRecord>
   std::string text = absl::StrCat(kModelListHeader, "\n");
   for (const LoadedModelRecord& m : models) {
     for (const std::string* field : {&m.name, &m.path}) {
-      if (field->empty() || field->find_first_of("\t\n\r") != std::string::npos) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("loaded model \"", m.name, "\" at \"", m.path,
-                         "\": name and path must be non-empty, without tabs or newlines"));
+      if (field->empty() ||
+          field->find_first_of(std::string_view("\t\n\r\0", 4)) != std::string::npos) {
+        // Escaped: the raw value would break the message (and the log line it ends up in).
+        return absl::InvalidArgumentError(absl::StrCat(
+            "loaded model \"", absl::CEscape(m.name), "\" at \"", absl::CEscape(m.path),
+            "\": name and path must be non-empty, without tabs, newlines or NULs"));
       }
     }
     absl::StrAppend(&text, m.name, "\t", m.path, "\n");

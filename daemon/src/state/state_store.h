@@ -4,7 +4,9 @@
 //
 // Write(): temp file in the same directory -> write all -> fsync -> rename over the target ->
 // fsync the directory. On any failure (ENOSPC, EFBIG, EIO, ...) the temp file is removed, the
-// old file is left intact and the Status names the file, the step and strerror.
+// old file is left intact, the Status names the file, the step and strerror, and a warning
+// "state file not saved" (fields file, error) is logged (after the rename, a failed directory
+// fsync returns an error and logs "state file saved, but a power loss now may undo it").
 //
 // Names are plain file names: [A-Za-z0-9._-]+, not starting with '.', at most 128 chars
 // (temp files start with '.', so they can never collide with a state file).
@@ -48,8 +50,10 @@ class StateStore {
 };
 
 // The loaded-model list, file "models.list": one model per line, "name<TAB>path", with a
-// "# adaspringd loaded models v1" header line. Names and paths may not contain tabs or
-// newlines (InvalidArgument).
+// "# adaspringd loaded models v1" header line. Names and paths may not be empty or contain
+// tabs, newlines or NULs (InvalidArgument for the whole list, the values C-escaped in the
+// message; ModelRegistry refuses such names and paths when loading, so that a loaded model
+// can always be listed).
 inline constexpr char kModelListFile[] = "models.list";
 
 struct LoadedModelRecord {

@@ -83,7 +83,9 @@ absl::StatusOr<ArchSpec> ArchFromProto(const pb::Architecture& in) {
   }
   // Bounded before copying: ValidateArch would reject more, but only after we had copied.
   if (in.stages_size() > 16 || in.width_percent_size() > 8 || in.rank_divisors_size() > 8)
-    return Bad("architecture '", a.name, "': too many stages, widths or ranks");
+    return Bad("architecture '", a.name, "': ", in.stages_size(), " stages, ",
+               in.width_percent_size(), " widths, ", in.rank_divisors_size(),
+               " ranks (at most 16 stages, 8 widths and 8 ranks)");
   for (const pb::Stage& s : in.stages())
     a.stages.push_back(
         {Int(s.out_channels()), Int(s.num_blocks()), Int(s.stride()), Int(s.expand_ratio())});
@@ -229,8 +231,10 @@ absl::StatusOr<ManifestExtras> ExtrasFromManifest(const pb::BundleManifest& in,
 
   for (const auto& [point, amax] : in.activation_amax()) {
     if (point.empty()) return Bad("activation_amax has an empty quantisation point name");
-    if (!std::isfinite(amax) || amax < 0)
-      return Bad("activation_amax['", point, "'] is ", amax, ", must be finite and >= 0");
+    // 0 would quantise that point with a degenerate step: every int8 configuration would
+    // then return the same output for any input.
+    if (!std::isfinite(amax) || amax <= 0)
+      return Bad("activation_amax['", point, "'] is ", amax, ", must be finite and > 0");
     x.activation_amax[point] = amax;
   }
   if (in.has_predictor()) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
 namespace adaspring::engine::bundle_internal {
@@ -56,6 +58,30 @@ bool WriteAll(int fd, std::string_view bytes) {
   return true;
 }
 
+// The name of the pseudo file system `fd` is on when its files report size 0 whatever they
+// hold (the kernel generates the contents on read), else nullptr.
+const char* PseudoFileSystem(int fd) {
+  struct statfs fs;
+  if (::fstatfs(fd, &fs) != 0) return nullptr;
+  switch (static_cast<unsigned long>(fs.f_type)) {  // <linux/magic.h>
+    case 0x9fa0:
+      return "procfs";
+    case 0x62656572:
+      return "sysfs";
+    case 0x64626720:
+      return "debugfs";
+    case 0x74726163:
+      return "tracefs";
+    case 0x73636673:
+      return "securityfs";
+    case 0x27e0eb:
+    case 0x63677270:
+      return "cgroupfs";
+    default:
+      return nullptr;
+  }
+}
+
 }  // namespace
 
 absl::Status ErrnoStatus(const std::string& path, std::string_view what, int err) {
@@ -81,6 +107,10 @@ absl::Status ErrnoStatus(const std::string& path, std::string_view what, int err
 }
 
 absl::StatusOr<MappedFile> MapReadOnly(const std::string& path) {
+  // open() would stop at the NUL and read another file than the one named.
+  if (const size_t nul = path.find('\0'); nul != std::string::npos)
+    return absl::InvalidArgumentError(
+        absl::StrCat(absl::CEscape(path), ": path contains a NUL character (byte ", nul, ")"));
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (fd.get() < 0) return ErrnoStatus(path, "cannot open", errno);
   struct stat st;
@@ -91,7 +121,15 @@ absl::StatusOr<MappedFile> MapReadOnly(const std::string& path) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": is not a regular file"));
   MappedFile file;
   file.size = static_cast<size_t>(st.st_size);
-  if (file.size == 0) return file;  // mmap of 0 bytes fails; the parser reports "empty"
+  if (file.size == 0) {
+    // A procfs or sysfs file reports size 0 but is not empty: say what it is instead.
+    if (const char* fs = PseudoFileSystem(fd.get())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": reports size 0 (not a regular file with contents: it is on ", fs,
+                       ", whose files are generated when read); not a model bundle"));
+    }
+    return file;  // mmap of 0 bytes fails; the parser reports "empty"
+  }
   void* addr = ::mmap(nullptr, file.size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
   if (addr == MAP_FAILED) return ErrnoStatus(path, "cannot map", errno);
   file.data = static_cast<const uint8_t*>(addr);

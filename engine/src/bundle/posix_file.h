@@ -28,7 +28,11 @@ struct MappedFile {
 };
 
 // Opens without blocking (a FIFO would otherwise hang the caller) and rejects anything that
-// is not a regular file: INVALID_ARGUMENT "is a directory" / "is not a regular file".
+// is not a regular file: INVALID_ARGUMENT "path contains a NUL character" / "is a
+// directory" / "is not a regular file" /
+// "reports size 0 (not a regular file with contents: it is on procfs ...)" for a file of a
+// pseudo file system (procfs, sysfs, debugfs, tracefs, securityfs, cgroupfs) that reports
+// size 0. A truly empty file is returned with size 0 (the parser reports "file is empty").
 absl::StatusOr<MappedFile> MapReadOnly(const std::string& path);
 
 // Gives back the resident pages wholly inside [offset, offset + size) of a mapping from

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "adaspring/engine/model.h"
 #include "daemon/core/daemon_harness.h"
 #include "models/engine_facade.h"
+#include "models/model_registry.h"
 
 namespace adaspring::daemon::testing {
 namespace {
@@ -52,6 +54,18 @@ std::vector<std::string> Names(DaemonHarness& h) {
   for (const auto& m : models.models()) names.push_back(m.name());
   std::sort(names.begin(), names.end());
   return names;
+}
+
+// A SimEngine bundle (the harness's default engine) of model `name`.
+void WriteSimBundle(const std::string& path, const std::string& name) {
+  std::ofstream(path) << "ASIMBND1 smallres28 7 " << name << "\n";
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 }  // namespace restore
@@ -157,6 +171,125 @@ TEST(LifecycleTest, SessionsOpenedDuringAForcedUnloadDoNotOutliveTheModel) {
   }
   EXPECT_GT(opened_total, 0);
   EXPECT_EQ(zombies, 0) << "sessions still served after their model was unloaded";
+}
+
+// A path with a NUL would open another file (open() stops at the NUL); a path with a newline
+// or a tab cannot be written to the loaded-model list, and used to stop every later load and
+// unload from being remembered. Both are refused, and the list keeps following the others.
+TEST(LifecycleTest, LoadModelRefusesPathsWithNulOrControlCharacters) {
+  DaemonHarness h;
+  const std::string list = h.dir() + "/state/models.list";
+  const std::string plain = h.dir() + "/plain.asb";
+  const std::string nul = h.dir() + "/nul.asb";
+  const std::string newline = h.dir() + "/new\nline.asb";
+  const std::string tab = h.dir() + "/tab\t.asb";
+  restore::WriteSimBundle(plain, "plain");
+  restore::WriteSimBundle(nul, "nulmodel");
+  restore::WriteSimBundle(newline, "newline");
+  restore::WriteSimBundle(tab, "tabbed");
+  ASSERT_TRUE(restore::Load(h, plain).ok());
+
+  grpc::Status s = restore::Load(h, nul + std::string("\0.junk", 6));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_NE(s.error_message().find("path contains a NUL character (byte " +
+                                   std::to_string(nul.size()) + ")"),
+            std::string::npos)
+      << s.error_message();
+
+  s = restore::Load(h, newline);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_NE(s.error_message().find("path contains a control character (0x0a at byte " +
+                                   std::to_string(h.dir().size() + 4) + ")"),
+            std::string::npos)
+      << s.error_message();
+  EXPECT_NE(s.error_message().find("new\\nline.asb"), std::string::npos) << s.error_message();
+  EXPECT_EQ(s.error_message().find('\n'), std::string::npos) << s.error_message();
+
+  s = restore::Load(h, tab);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_NE(s.error_message().find("path contains a control character (0x09"), std::string::npos)
+      << s.error_message();
+
+  EXPECT_EQ(restore::Names(h), (std::vector<std::string>{"fmnist", "plain"}));
+  const std::string header = "# adaspringd loaded models v1\n";
+  EXPECT_EQ(restore::ReadFile(list), header + "plain\t" + plain + "\n");
+  ASSERT_TRUE(restore::Unload(h, "plain").ok());
+  EXPECT_EQ(restore::ReadFile(list), header);
+}
+
+// Model names come from the bundle's manifest and follow the app-name rule (1..64 characters
+// of [A-Za-z0-9._-]); a refusal names the file and the name.
+TEST(LifecycleTest, BundleModelNamesAreValidated) {
+  HarnessOptions o;
+  o.junk = {{"evil.asb", "ASIMBND1 smallres28 7 ../x\n"}};
+  DaemonHarness h(o);
+  const std::vector<std::string> warnings = h.daemon().TakeWarnings();
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("evil.asb: manifest model name '../x'"), std::string::npos)
+      << warnings[0];
+
+  const std::string rule = "must be 1..64 characters of [A-Za-z0-9._-]";
+  for (const std::string& name : {std::string("../../../../tmp/auditA_evil"), std::string(65, 'a'),
+                                  std::string("a/b"), std::string("caf\xc3\xa9")}) {
+    const std::string path = h.dir() + "/named.asb";
+    restore::WriteSimBundle(path, name);
+    const grpc::Status s = restore::Load(h, path);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << name;
+    EXPECT_NE(s.error_message().find(path + ": manifest model name '"), std::string::npos)
+        << s.error_message();
+    EXPECT_NE(s.error_message().find(rule), std::string::npos) << s.error_message();
+  }
+  const std::string path = h.dir() + "/named.asb";
+  restore::WriteSimBundle(path, "../x");
+  EXPECT_NE(restore::Load(h, path).error_message().find("'../x'"), std::string::npos);
+  restore::WriteSimBundle(path, std::string(64, 'a'));  // the longest valid name
+  EXPECT_TRUE(restore::Load(h, path).ok());
+  EXPECT_EQ(restore::Names(h), (std::vector<std::string>{std::string(64, 'a'), "fmnist"}));
+}
+
+// The same through the registry with real bundles, whose names may hold anything: a newline
+// is shown escaped (it would forge a line in `adaspringctl models`), an empty name names the
+// file, and an in-memory model gets the same rule.
+TEST(LifecycleTest, RegistryRefusesBundleNamesWithControlCharactersOrNoName) {
+  TempDir dir;
+  std::unique_ptr<EngineFacade> engine = NewRealEngine();
+  ModelRegistry registry(engine.get(), BackendOptions{});
+  const absl::StatusOr<engine::ArchSpec> arch = engine::BuiltinArch("smallres28");
+  ASSERT_TRUE(arch.ok());
+  const std::shared_ptr<engine::Model> random = engine::Model::Random(*arch, 7);
+  auto named = [&](const std::string& name) {
+    engine::TensorStore views;
+    for (const auto& [tensor, entry] : random->tensors().entries()) {
+      views.AddView(tensor, entry.shape, entry.data);
+    }
+    views.SetKeepAlive(random);
+    engine::ModelMeta meta = random->meta();
+    meta.name = name;
+    return std::make_shared<engine::Model>(*arch, meta, std::move(views));
+  };
+  const std::string evil = dir.path() + "/evil.asb";
+  ASSERT_TRUE(engine->WriteBundle(*named("evil\nline2 error fake"), evil).ok());
+  absl::StatusOr<std::shared_ptr<LoadedModel>> m = registry.Load(evil);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(m.status().message(), evil +
+                                      ": manifest model name 'evil\\nline2 error fake' (21 "
+                                      "bytes) must be 1..64 characters of [A-Za-z0-9._-]");
+
+  const std::string unnamed = dir.path() + "/unnamed.asb";
+  ASSERT_TRUE(engine->WriteBundle(*named(""), unnamed).ok());
+  m = registry.Load(unnamed);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(m.status().message()).rfind(unnamed + ": manifest has no name", 0), 0u)
+      << m.status();
+
+  m = registry.Add(named("two words"));
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(m.status().message(),
+            "model name 'two words' (9 bytes) must be 1..64 characters of [A-Za-z0-9._-]");
+  EXPECT_EQ(registry.size(), 0u);
 }
 
 TEST(LifecycleTest, ShutdownDrainsInFlightRequestsAndEndsWatchStreams) {

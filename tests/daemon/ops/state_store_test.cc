@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/ops/temp_dir.h"
+#include "log/logger.h"
 
 namespace adaspring::daemon {
 namespace {
@@ -119,6 +120,42 @@ TEST(StateStoreTest, FailedWriteKeepsTheOldFileAndSaysWhy) {
   EXPECT_THAT(RawListing(dir.path()), ::testing::ElementsAre("models.list"));
 }
 
+class CaptureSink final : public LogSink {
+ public:
+  explicit CaptureSink(std::vector<std::string>* lines) : lines_(lines) {}
+  void Write(const LogRecord& record) override { lines_->push_back(FormatLogLine(record)); }
+
+ private:
+  std::vector<std::string>* lines_;
+};
+
+// A state file that was not saved is logged as a warning too, whatever the caller does with
+// the Status (a lost change must not go unnoticed).
+TEST(StateStoreTest, FailedWriteIsLogged) {
+  TempDir dir;
+  StateStore store(dir.Sub("state"));
+  ASSERT_TRUE(store.Init().ok());
+  std::filesystem::remove_all(store.dir());  // mkostemp fails with ENOENT
+  std::vector<std::string> lines;
+  SetLogSink(std::make_unique<CaptureSink>(&lines));
+  const absl::Status s = store.Write("models.list", "content");
+  SetLogSink(nullptr);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("saving state file " + store.PathOf("models.list")));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_THAT(lines[0], HasSubstr("warning adaspringd: state file not saved"));
+  EXPECT_THAT(lines[0], HasSubstr("file=" + store.PathOf("models.list")));
+  EXPECT_THAT(lines[0], HasSubstr("No such file or directory"));
+
+  // A successful write logs nothing.
+  ASSERT_TRUE(store.Init().ok());
+  SetLogSink(std::make_unique<CaptureSink>(&lines));
+  EXPECT_TRUE(store.Write("models.list", "content").ok());
+  SetLogSink(nullptr);
+  EXPECT_EQ(lines.size(), 1u);
+}
+
 TEST(StateStoreTest, ConcurrentWritersNeverMixContents) {
   TempDir dir;
   StateStore store(dir.path());
@@ -147,6 +184,13 @@ TEST(StateStoreTest, ModelListRoundTripsAndRejectsGarbage) {
 
   EXPECT_FALSE(EncodeModelList({{"a\tb", "/x"}}).ok());
   EXPECT_FALSE(EncodeModelList({{"a", ""}}).ok());
+  // The message shows the values escaped: a raw newline would break it (and the log line).
+  absl::StatusOr<std::string> nl = EncodeModelList({{"ok", "/tmp/new\nline.asb"}});
+  ASSERT_FALSE(nl.ok());
+  EXPECT_EQ(nl.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(nl.status().message()), HasSubstr("\"/tmp/new\\nline.asb\""));
+  EXPECT_EQ(std::string(nl.status().message()).find('\n'), std::string::npos);
+  EXPECT_FALSE(EncodeModelList({{"a", std::string("/x\0y", 4)}}).ok());
   absl::StatusOr<std::vector<LoadedModelRecord>> bad =
       DecodeModelList("# adaspringd loaded models v1\nno-tab-here\n");
   ASSERT_FALSE(bad.ok());

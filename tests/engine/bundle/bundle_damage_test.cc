@@ -251,10 +251,11 @@ TEST_F(BundleDamageTest, Architecture) {
   ExpectRejected(Edit([](pb::BundleManifest& m) { m.clear_architecture(); }),
                  "manifest has no architecture");
   ExpectRejected(Edit([](pb::BundleManifest& m) { m.mutable_architecture()->set_stem_kernel(4); }),
-                 "architecture 'tiny': stem_kernel must be odd");
+                 "architecture 'tiny': stem_kernel 4 must be odd, 1..11");
   ExpectRejected(
       Edit([](pb::BundleManifest& m) { m.mutable_architecture()->set_in_channels(0xFFFFFFFFu); }),
-      "architecture 'tiny': input shape out of range");
+      "architecture 'tiny': input shape [2147483647,8,8] (CHW) outside the limits: channels "
+      "1..64, height and width 1..4096");
   ExpectRejected(Edit([](pb::BundleManifest& m) {
                    m.mutable_architecture()->set_block_kind(pb::BLOCK_KIND_UNSPECIFIED);
                  }),
@@ -265,10 +266,71 @@ TEST_F(BundleDamageTest, Architecture) {
                  "tensor 's1.b0.conv1.weight' has shape [16,8,3,3], expected [32,8,3,3]");
 }
 
+// Out-of-range architecture fields name the field, its value and the accepted range.
+TEST_F(BundleDamageTest, ArchitectureMessagesGiveTheValueAndTheRange) {
+  ExpectRejected(Edit([](pb::BundleManifest& m) { m.mutable_architecture()->set_num_classes(0); }),
+                 "architecture 'tiny': num_classes 0 outside 1..100000");
+  ExpectRejected(
+      Edit([](pb::BundleManifest& m) { m.mutable_architecture()->set_num_classes(200000); }),
+      "architecture 'tiny': num_classes 200000 outside 1..100000");
+  ExpectRejected(Edit([](pb::BundleManifest& m) { m.mutable_architecture()->set_stem_stride(0); }),
+                 "architecture 'tiny': stem_stride 0 outside 1..4");
+  ExpectRejected(
+      Edit([](pb::BundleManifest& m) { m.mutable_architecture()->set_stem_channels(5000); }),
+      "architecture 'tiny': stem_channels 5000 outside 1..4096");
+  ExpectRejected(Edit([](pb::BundleManifest& m) { m.mutable_architecture()->set_in_height(0); }),
+                 "architecture 'tiny': input shape [1,0,8] (CHW) outside the limits");
+  ExpectRejected(
+      Edit([](pb::BundleManifest& m) { m.mutable_architecture()->set_head_channels(9000); }),
+      "architecture 'tiny': head_channels 9000 outside 0..8192");
+  ExpectRejected(Edit([](pb::BundleManifest& m) {
+                   m.mutable_architecture()->mutable_stages(1)->set_out_channels(0);
+                 }),
+                 "architecture 'tiny': stage 1 out_channels 0 outside 1..4096");
+  ExpectRejected(Edit([](pb::BundleManifest& m) {
+                   m.mutable_architecture()->mutable_stages(0)->set_num_blocks(17);
+                 }),
+                 "architecture 'tiny': stage 0 num_blocks 17 must be 1..16");
+  ExpectRejected(Edit([](pb::BundleManifest& m) {
+                   m.mutable_architecture()->mutable_stages(1)->set_stride(3);
+                 }),
+                 "architecture 'tiny': stage 1 stride 3 must be 1 or 2");
+  ExpectRejected(Edit([](pb::BundleManifest& m) {
+                   for (int i = 0; i < 17; ++i) m.mutable_architecture()->add_stages();
+                 }),
+                 "architecture 'tiny': 19 stages, 2 widths, 2 ranks (at most 16 stages, 8 widths "
+                 "and 8 ranks)");
+}
+
+// An activation_amax of 0 quantises that point with a degenerate step: int8 configurations
+// would return the same output for every input. Refused like NaN, naming the point.
+TEST_F(BundleDamageTest, ZeroOrNegativeActivationAmaxIsRejected) {
+  ExpectRejected(
+      Edit([](pb::BundleManifest& m) { (*m.mutable_activation_amax())["stem.out"] = 0; }),
+      "activation_amax['stem.out'] is 0, must be finite and > 0");
+  ExpectRejected(
+      Edit([](pb::BundleManifest& m) { (*m.mutable_activation_amax())["stem.out"] = -1; }),
+      "activation_amax['stem.out'] is -1, must be finite and > 0");
+  ExpectRejected(
+      Edit([](pb::BundleManifest& m) { (*m.mutable_activation_amax())["stem.out"] = INFINITY; }),
+      "activation_amax['stem.out'] is inf, must be finite and > 0");
+  ExpectRejected(Edit([](pb::BundleManifest& m) {
+                   for (auto& [point, amax] : *m.mutable_activation_amax()) amax = 0;
+                   (*m.mutable_activation_amax())["input"] = 0;
+                 }),
+                 "is 0, must be finite and > 0");
+  // A small positive value is a valid (if unusual) scale.
+  EXPECT_TRUE(ParseBundle(Edit([](pb::BundleManifest& m) {
+                            (*m.mutable_activation_amax())["stem.out"] = 1e-3f;
+                          }),
+                          "x.asb")
+                  .ok());
+}
+
 TEST_F(BundleDamageTest, CalibrationPredictorAndMeasuredTable) {
   ExpectRejected(
       Edit([](pb::BundleManifest& m) { (*m.mutable_activation_amax())["stem.out"] = NAN; }),
-      "activation_amax['stem.out'] is nan, must be finite and >= 0");
+      "activation_amax['stem.out'] is nan, must be finite and > 0");
   ExpectRejected(
       Edit([](pb::BundleManifest& m) { m.mutable_predictor()->set_feature_names(0, "b42.width"); }),
       "accuracy predictor: feature 'b42.width' is not a feature of architecture");

@@ -70,6 +70,34 @@ TEST(BundleFileTest, EmptyFile) {
   ExpectError(ReadBundle(path).status(), absl::StatusCode::kInvalidArgument, path, "file is empty");
 }
 
+// procfs files report size 0 whatever they hold: not "empty", and not a bundle.
+TEST(BundleFileTest, ProcfsFileIsNotCalledEmpty) {
+  const std::string path = "/proc/self/status";
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || st.st_size != 0) GTEST_SKIP() << "no procfs here";
+  const absl::Status s = ReadBundle(path).status();
+  ExpectError(s, absl::StatusCode::kInvalidArgument, path,
+              "reports size 0 (not a regular file with contents: it is on procfs");
+  EXPECT_NE(s.message().find("not a model bundle"), std::string::npos) << s;
+  EXPECT_EQ(s.message().find("empty"), std::string::npos) << s;
+}
+
+// open() stops at a NUL: the file opened would not be the file named. Refused, even when the
+// part before the NUL names a valid bundle.
+TEST(BundleFileTest, PathWithNulIsRefused) {
+  const std::string good = MakeTempDir("nul") + "/m.asb";
+  ASSERT_TRUE(WriteBundle(*FullModel(TinyArch(), 1), good).ok());
+  ASSERT_TRUE(ReadBundle(good).ok());
+  const std::string path = good + std::string("\0.junk", 6);
+  const absl::Status s = ReadBundle(path).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_NE(
+      s.message().find("path contains a NUL character (byte " + std::to_string(good.size()) + ")"),
+      std::string::npos)
+      << s;
+  EXPECT_EQ(s.message().find(good + "\\000.junk: "), 0u) << s;
+}
+
 TEST(BundleFileTest, DamagedFileNamesThePath) {
   const std::string path = MakeTempDir("damaged") + "/d.asb";
   auto bytes = SerializeBundle(*FullModel(TinyArch(), 1));

@@ -54,7 +54,7 @@ std::shared_ptr<Model> FullModel(const ArchSpec& arch, uint64_t seed) {
   for (const auto& [name, e] : random->tensors().entries())
     store.Add(name, e.shape, std::vector<float>(e.data, e.data + e.numel));
   auto model = std::make_shared<Model>(arch, meta, std::move(store));
-  model->activation_amax = {{"stem.out", 3.5f}, {"s0.b0.out", 7.25f}, {"fc.in", 0.0f}};
+  model->activation_amax = {{"stem.out", 3.5f}, {"s0.b0.out", 7.25f}, {"fc.in", 0.5f}};
   PredictorParams p;
   p.kind = "ridge";
   const std::vector<std::string> names = AccuracyPredictor::FeatureNames(model->space());
