@@ -100,6 +100,10 @@ int ParseArgs(int argc, char** argv, Args* a) {
     }
     if (!ok) return 64;
   }
+  if (a->json && !a->probe) {
+    std::fprintf(stderr, "adaspringd: --json only goes with --probe\n%s", kUsage);
+    return 64;
+  }
   return 0;
 }
 
@@ -274,9 +278,11 @@ int main(int argc, char** argv) {
         {{"cpu_wakeup_latency", daemon.CpuLatencyState()}});
   }
 
-  // STATUS= every few seconds and WATCHDOG=1 from this loop (a stuck loop stops the pings).
+  // STATUS= every few seconds and WATCHDOG=1 from this loop (a stuck loop stops the pings);
+  // sessions whose apps went away are closed on the same beat.
   asio::steady_timer status_timer(io);
   std::function<void()> status_tick = [&] {
+    daemon.CloseIdleSessions();
     (void)notifier.Status(daemon.Summary());
     status_timer.expires_after(std::chrono::seconds(5));
     status_timer.async_wait([&](const boost::system::error_code& ec) {

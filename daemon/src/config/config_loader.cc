@@ -184,6 +184,11 @@ std::string ReadValue(const Field& field, const toml::node& node, DaemonConfig* 
                                 TypeName(node));
           }
           const int64_t v = node.as_integer()->get();
+          if (field.file_mode &&
+              !(node.as_integer()->flags() & toml::value_flags::format_as_octal)) {
+            // 660 written plainly is the decimal number 660 (octal 1224), never what was meant.
+            return "a decimal integer is not a permission mode: write \"0660\" or 0o660";
+          }
           if (v < 0 || v > static_cast<int64_t>(UINT32_MAX)) {
             // Name the key's documented range, not the storage type's.
             const config_internal::RangeRule* rule = config_internal::FindRange(field.DottedKey());

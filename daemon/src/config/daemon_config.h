@@ -65,6 +65,9 @@ struct LimitsConfig {
   uint32_t max_queue = 1024;  // requests queued across sessions
   uint32_t max_message_bytes = 16u << 20;
   uint32_t max_batch = 32;
+  // A session without calls and without open streams for this long is closed (its client is
+  // presumably gone; the client library reopens a session transparently). 0 = never.
+  uint32_t session_idle_timeout_s = 600;
   bool operator==(const LimitsConfig&) const = default;
 };
 

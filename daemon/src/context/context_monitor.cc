@@ -152,6 +152,11 @@ class ContextMonitor::Impl : public std::enable_shared_from_this<Impl> {
     return latest_;
   }
 
+  ContextSnapshot Sensed() const {
+    absl::MutexLock lock(&mu_);
+    return base_;
+  }
+
   // Synchronous teardown for the destructor (see the lifetime contract in the header).
   void Shutdown() { DoStop(); }
 
@@ -361,5 +366,6 @@ absl::Status ContextMonitor::SetOverride(const ContextOverride& values) {
 void ContextMonitor::ClearOverride() { impl_->ClearOverride(); }
 void ContextMonitor::SampleNow(const std::string& cause) { impl_->PostSample(cause); }
 ContextSnapshot ContextMonitor::Latest() const { return impl_->Latest(); }
+ContextSnapshot ContextMonitor::Sensed() const { return impl_->Sensed(); }
 
 }  // namespace adaspring::context

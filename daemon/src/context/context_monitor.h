@@ -75,6 +75,8 @@ class ContextMonitor {
 
   // The latest published snapshot (sequence 0 before the first).
   ContextSnapshot Latest() const;
+  // The latest sample as sensed, without the override (sequence 0 before the first).
+  ContextSnapshot Sensed() const;
 
  private:
   class Impl;

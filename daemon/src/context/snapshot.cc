@@ -1,6 +1,7 @@
 #include "context/snapshot.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -48,7 +49,16 @@ absl::Status ValidateOverride(const ContextOverride& o) {
     return bad("temperature_c", *o.temperature_c, "-273..300");
   if (o.cpu_busy_fraction && !(*o.cpu_busy_fraction >= 0 && *o.cpu_busy_fraction <= 1))
     return bad("cpu_busy_fraction", *o.cpu_busy_fraction, "0..1");
-  if (o.power_w && !(*o.power_w >= 0)) return bad("power_w", *o.power_w, ">= 0");
+  if (o.power_w && !(*o.power_w >= 0 && std::isfinite(*o.power_w)))
+    return bad("power_w", *o.power_w, "finite, >= 0");
+  // Both given: the one cannot exceed the other (given alone, available is clamped to the
+  // sensed limit when the limit is overridden, else taken as is).
+  if (o.memory_limit_bytes && o.memory_available_bytes &&
+      *o.memory_available_bytes > *o.memory_limit_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("memory_available_bytes = ", *o.memory_available_bytes,
+                     " exceeds memory_limit_bytes = ", *o.memory_limit_bytes));
+  }
   return absl::OkStatus();
 }
 

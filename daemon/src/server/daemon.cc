@@ -46,6 +46,7 @@ Daemon::Daemon(DaemonConfig config, std::unique_ptr<EngineFacade> engine)
       start_steady_(std::chrono::steady_clock::now()),
       registry_(engine_.get(), BackendOptionsOf(config_)) {
   sessions_.set_limits({config_.limits.max_sessions, config_.limits.max_sessions_per_app});
+  idle_timeout_s_.store(config_.limits.session_idle_timeout_s);
   scheduler_ = std::make_unique<Scheduler>(engine_.get(), SchedulerOptionsOf(config_));
   policy_ = std::make_unique<AdaptationLoop>(
       &sessions_, engine_.get(), &events_, config_.policy,
@@ -176,6 +177,24 @@ void Daemon::PublishContextLocked() {
   policy_->OnContext(s);
 }
 
+context::ContextSnapshot Daemon::SensedContext() const {
+  context::ContextSnapshot s;
+  bool have = true;
+  {
+    absl::MutexLock lock(&context_mu_);
+    if (monitor_) {
+      s = monitor_->Sensed();
+      have = s.sequence != 0;
+    } else {
+      s = sensed_;  // injected (tests, the simulated engine)
+    }
+  }
+  // Before the monitor's first sample: what the policy last saw.
+  if (!have) s = policy_->latest();
+  s.overridden = false;
+  return s;
+}
+
 absl::StatusOr<v1::ContextSnapshot> Daemon::SetContextOverride(
     const v1::SetContextOverrideRequest& request) {
   const context::ContextOverride o = FromProto(request);
@@ -194,10 +213,11 @@ absl::StatusOr<v1::ContextSnapshot> Daemon::SetContextOverride(
   e.set_kind(v1::DaemonEvent::KIND_OVERRIDE);
   e.set_message(absl::StrCat("context override set: ", request.ShortDebugString()));
   events_.Publish(std::move(e));
-  // The loop may not have taken the new sample yet: show the override applied either way.
-  context::ContextSnapshot latest = policy_->latest();
-  context::ApplyOverride(o, &latest);
-  return ToProto(latest);
+  // The context as it is now: the last sensed sample with this override (which replaces the
+  // previous one) applied, whether or not the loop has taken it yet.
+  context::ContextSnapshot now = SensedContext();
+  context::ApplyOverride(o, &now);
+  return ToProto(now);
 }
 
 v1::ContextSnapshot Daemon::ClearContextOverride() {
@@ -215,7 +235,7 @@ v1::ContextSnapshot Daemon::ClearContextOverride() {
   e.set_kind(v1::DaemonEvent::KIND_OVERRIDE);
   e.set_message("context override cleared");
   events_.Publish(std::move(e));
-  return ToProto(policy_->latest());
+  return ToProto(SensedContext());
 }
 
 void Daemon::Reload(const DaemonConfig& config) {
@@ -226,6 +246,7 @@ void Daemon::Reload(const DaemonConfig& config) {
   config_.limits.max_sessions = config.limits.max_sessions;
   config_.limits.max_sessions_per_app = config.limits.max_sessions_per_app;
   config_.limits.max_batch = config.limits.max_batch;
+  idle_timeout_s_.store(config.limits.session_idle_timeout_s);
   config_.logging = config.logging;
   config_.scheduler.cpu_wakeup_latency_us = config.scheduler.cpu_wakeup_latency_us;
   ApplyCpuLatency(config.scheduler.cpu_wakeup_latency_us);

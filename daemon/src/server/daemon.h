@@ -87,6 +87,9 @@ class Daemon {
   absl::Status UnloadModel(const std::string& name, bool force);
   v1::ListSessionsResponse ListSessions() const;
   v1::GetContextResponse GetContext() const;
+  // Closes the sessions without a call or an open stream for limits.session_idle_timeout_s
+  // (their clients are presumably gone); returns how many. Called periodically by main.
+  int CloseIdleSessions();
   absl::StatusOr<v1::ContextSnapshot> SetContextOverride(
       const v1::SetContextOverrideRequest& request);
   v1::ContextSnapshot ClearContextOverride();
@@ -121,6 +124,8 @@ class Daemon {
   void ProfileInBackground(std::shared_ptr<LoadedModel> model);
   void Background();
   void PublishContextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(context_mu_);
+  // The latest context as sensed, without any override.
+  context::ContextSnapshot SensedContext() const;
   v1::ModelInfo ModelInfoOf(const LoadedModel& m) const;
   void CloseSessionObject(const std::shared_ptr<Session>& s, const std::string& why);
   // The admin-loaded model list in the state directory (daemon_state.cc): restored by Start()
@@ -143,6 +148,7 @@ class Daemon {
   std::unique_ptr<AdaptationLoop> policy_;
   std::atomic<bool> started_{false}, draining_{false};
   std::atomic<uint64_t> refused_{0};
+  std::atomic<uint32_t> idle_timeout_s_{0};
   bool profile_on_load_ = true;
 
   mutable absl::Mutex context_mu_;

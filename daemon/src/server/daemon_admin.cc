@@ -101,6 +101,7 @@ absl::StatusOr<v1::LoadModelResponse> Daemon::LoadModel(const std::string& path)
 }
 
 absl::Status Daemon::UnloadModel(const std::string& name, bool force) {
+  if (name.empty()) return absl::InvalidArgumentError("name is empty (the model to unload)");
   std::shared_ptr<LoadedModel> m = registry_.Find(name);
   if (!m) return absl::NotFoundError(absl::StrCat("model '", name, "' is not loaded"));
   auto users = [&] {
@@ -186,6 +187,10 @@ v1::GetContextResponse Daemon::GetContext() const {
 
 void Daemon::ProfileModel(const v1::ProfileModelRequest& request,
                           std::function<void(absl::StatusOr<v1::ProfileModelResponse>)> done) {
+  if (request.name().empty()) {
+    done(absl::InvalidArgumentError("name is empty (the model to profile)"));
+    return;
+  }
   std::shared_ptr<LoadedModel> m = registry_.Find(request.name());
   if (!m) {
     done(absl::NotFoundError(absl::StrCat("model '", request.name(), "' is not loaded")));

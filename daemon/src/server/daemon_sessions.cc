@@ -41,6 +41,10 @@ SteadyClock::time_point ToSteady(std::chrono::system_clock::time_point deadline)
 }  // namespace
 
 absl::Status Daemon::ValidateSlo(const v1::Slo& slo) const {
+  if (slo.ByteSizeLong() == 0) {
+    return absl::InvalidArgumentError(
+        "slo is missing (latency_budget_us 100..60000000 is required)");
+  }
   if (slo.latency_budget_us() < 100 || slo.latency_budget_us() > 60000000) {
     return absl::InvalidArgumentError(absl::StrCat(
         "slo.latency_budget_us = ", slo.latency_budget_us(), " outside 100..60000000"));
@@ -163,11 +167,14 @@ absl::Status Daemon::StartInferOn(std::shared_ptr<Session> session, const v1::In
   if (session->closed()) {
     return absl::NotFoundError(absl::StrCat("session_id '", session->id(), "' is not open"));
   }
+  session->Touch();
   if (const uint32_t reported = request->reported_latency_us(); reported > 0) {
     session->stats.reported_latency.Record(std::min<uint32_t>(reported, 60'000'000));
   }
   absl::StatusOr<int> batch =
-      CheckInput(*session->model(), request->input(), config_.limits.max_batch);
+      request->has_input()
+          ? CheckInput(*session->model(), request->input(), config_.limits.max_batch)
+          : absl::InvalidArgumentError("input is missing (a Tensor of the session's input_spec)");
   if (!batch.ok()) {
     session->stats.CountError(batch.status().code());
     return batch.status();
@@ -200,6 +207,22 @@ absl::Status Daemon::CloseSession(const v1::CloseSessionRequest& req) {
   if (!s.ok()) return s.status();
   CloseSessionObject(*s, "closed by the app");
   return absl::OkStatus();
+}
+
+int Daemon::CloseIdleSessions() {
+  const uint32_t timeout_s = idle_timeout_s_.load();
+  if (timeout_s == 0) return 0;
+  const int64_t now = SteadyClock::now().time_since_epoch().count();
+  const int64_t limit = static_cast<int64_t>(timeout_s) * 1'000'000'000;
+  int closed = 0;
+  for (const auto& s : sessions_.All()) {
+    if (s->open_streams.load() > 0 || s->inflight.load() > 0) continue;
+    if (now - s->last_active_ns.load() < limit) continue;
+    CloseSessionObject(s, absl::StrCat("no call and no open stream for ", timeout_s,
+                                       " s (limits.session_idle_timeout_s)"));
+    ++closed;
+  }
+  return closed;
 }
 
 void Daemon::CloseSessionObject(const std::shared_ptr<Session>& s, const std::string& why) {

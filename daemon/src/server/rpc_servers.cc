@@ -4,7 +4,9 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,6 +20,22 @@
 
 namespace adaspring::daemon {
 namespace {
+
+// Whether a process accepts connections on the Unix socket `path` (a live daemon, not a stale
+// file left by a crash).
+bool SomeoneListens(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) return false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) return false;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const bool live = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return live;
+}
 
 absl::Status SetPermissions(const std::string& path, uint32_t mode, const std::string& group) {
   if (::chmod(path.c_str(), mode) != 0) {
@@ -62,6 +80,12 @@ absl::Status RpcServers::Start() {
   const DaemonConfig& c = daemon_->config();
   auto bind_unix = [&](const std::string& path, uint32_t mode, const std::string& group,
                        grpc::Service* admin) -> absl::StatusOr<std::unique_ptr<grpc::Server>> {
+    if (SomeoneListens(path)) {
+      // Taking the path over would leave that daemon running but unreachable.
+      return absl::FailedPreconditionError(
+          absl::StrCat("another process (an adaspringd already running?) is listening on ", path,
+                       "; stop it first or give this one another --runtime-dir"));
+    }
     ::unlink(path.c_str());  // a stale socket from a crashed run
     grpc::ServerBuilder b;
     Common(&b, c);
@@ -73,6 +97,12 @@ absl::Status RpcServers::Start() {
     std::unique_ptr<grpc::Server> server = b.BuildAndStart();
     ::umask(old);
     if (!server) return absl::UnavailableError(absl::StrCat("cannot listen on unix:", path));
+    owned_sockets_.push_back(path);
+    // Health checks per service as well as for the whole server ("").
+    if (grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService()) {
+      health->SetServingStatus("adaspring.v1.Inference", true);
+      health->SetServingStatus("adaspring.v1.Admin", true);
+    }
     if (absl::Status s = SetPermissions(path, mode, group); !s.ok()) {
       server->Shutdown();
       return s;
@@ -128,9 +158,8 @@ void RpcServers::Shutdown(std::chrono::milliseconds grace) {
       s->reset();
     }
   }
-  const DaemonConfig& c = daemon_->config();
-  if (!c.sockets.app_socket.empty()) ::unlink(c.sockets.app_socket.c_str());
-  if (!c.sockets.admin_socket.empty()) ::unlink(c.sockets.admin_socket.c_str());
+  for (const std::string& path : owned_sockets_) ::unlink(path.c_str());
+  owned_sockets_.clear();
 }
 
 }  // namespace adaspring::daemon

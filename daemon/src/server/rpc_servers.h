@@ -13,6 +13,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "server/daemon.h"
@@ -42,6 +43,8 @@ class RpcServers {
   std::unique_ptr<InferenceService> inference_;
   std::unique_ptr<AdminService> admin_full_, admin_read_only_;
   std::unique_ptr<grpc::Server> app_, admin_, tcp_;
+  // Socket files this process created (removed at shutdown; never another daemon's).
+  std::vector<std::string> owned_sockets_;
 };
 
 }  // namespace adaspring::daemon

@@ -63,6 +63,7 @@ void InferStreamReactor::OnReadDone(bool ok) {
         daemon_->Authenticate(req.session_id(), req.token());
     if (s.ok()) {
       session_ = *s;
+      session_->open_streams.fetch_add(1);
     } else {
       auth = s.status();
     }
@@ -180,6 +181,10 @@ void InferStreamReactor::MaybeFinishLocked() {
 
 void InferStreamReactor::OnDone() {
   OnDoneStarts(this);
+  if (session_) {
+    session_->Touch();
+    session_->open_streams.fetch_sub(1);
+  }
   delete this;
 }
 

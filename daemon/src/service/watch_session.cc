@@ -14,6 +14,7 @@ WatchSessionReactor::WatchSessionReactor(Daemon* daemon, const v1::WatchSessionR
     return;
   }
   session_ = *s;
+  session_->open_streams.fetch_add(1);
   v1::SessionEvent initial;
   *initial.mutable_time() = NowTimestamp();
   if (auto av = session_->current()) *initial.mutable_current() = av->proto;
@@ -50,7 +51,11 @@ void WatchSessionReactor::OnSessionClosed() {
 
 void WatchSessionReactor::OnDone() {
   OnDoneStarts(this);
-  if (session_) session_->RemoveWatcher(this);
+  if (session_) {
+    session_->RemoveWatcher(this);
+    session_->Touch();
+    session_->open_streams.fetch_sub(1);
+  }
   delete this;
 }
 

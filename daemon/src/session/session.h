@@ -93,6 +93,13 @@ class Session {
 
   SessionStats stats;
   std::atomic<uint32_t> inflight{0};
+  // Activity, for closing sessions whose client went away: the steady time of the last call
+  // that named this session, and the streams (watch, inference) open on it.
+  void Touch() {
+    last_active_ns.store(SteadyClock::now().time_since_epoch().count(), std::memory_order_relaxed);
+  }
+  std::atomic<int64_t> last_active_ns{SteadyClock::now().time_since_epoch().count()};
+  std::atomic<int> open_streams{0};
   // Copy of slo().latency_budget_us for the request path (no lock).
   std::atomic<uint32_t> latency_budget_us{0};
   std::atomic<uint32_t> priority{10};

@@ -53,6 +53,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionTable::Authenticate(
   if (!TokenEquals(s->token(), token)) {
     return absl::UnauthenticatedError(absl::StrCat("wrong token for session ", Clip(id)));
   }
+  s->Touch();
   return s;
 }
 

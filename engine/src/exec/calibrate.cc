@@ -41,6 +41,10 @@ absl::StatusOr<std::map<std::string, float>> CalibrateWith(Evolver& evolver,
       if (!s.ok()) return s;
     }
   }
+  // A point that stayed exactly zero on every calibration image (a dead channel group, an
+  // all-black input set) would give a zero scale, which bundles refuse: any small positive
+  // range quantises those zeros exactly.
+  for (auto& [point, m] : amax) m = std::max(m, 1e-6f);
   return amax;
 }
 

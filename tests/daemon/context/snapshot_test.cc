@@ -67,6 +67,14 @@ TEST(SnapshotTest, ValidateOverrideNamesFieldAndValue) {
   ContextOverride negative;
   negative.memory_limit_bytes = -1;
   EXPECT_FALSE(ValidateOverride(negative).ok());
+  ContextOverride infinite;
+  infinite.power_w = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(ValidateOverride(infinite).message(), "power_w = inf is out of range (finite, >= 0)");
+  ContextOverride inverted;
+  inverted.memory_limit_bytes = 1000;
+  inverted.memory_available_bytes = 1000000;
+  EXPECT_EQ(ValidateOverride(inverted).message(),
+            "memory_available_bytes = 1000000 exceeds memory_limit_bytes = 1000");
   ContextOverride fine;
   fine.cpu_busy_fraction = 1.0;
   EXPECT_TRUE(ValidateOverride(fine).ok());

@@ -211,6 +211,38 @@ TEST(AdaptationTest, NoMemoryLeftAboveTheReserveMeansTheSmallestConfigurations) 
   EXPECT_LE(b.configuration().memory_bytes(), w.latest(a.session_id()).memory_bytes());
 }
 
+// Each override replaces the previous one, and the replies say so: the context they show is
+// the sensed one with only the new override applied (the audit saw old values merged in).
+TEST(AdaptationTest, OverrideRepliesShowTheContextInEffect) {
+  DaemonHarness h;
+  v1::SetContextOverrideRequest memory;
+  memory.set_memory_available_bytes(80 << 20);
+  v1::SetContextOverrideResponse first;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(h.admin().SetContextOverride(&ctx, memory, &first).ok());
+  }
+  EXPECT_EQ(first.context().memory_available_bytes(), 80 << 20);
+  EXPECT_TRUE(first.context().overridden());
+  v1::SetContextOverrideRequest heat;
+  heat.set_temperature_c(85);
+  v1::SetContextOverrideResponse second;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(h.admin().SetContextOverride(&ctx, heat, &second).ok());
+  }
+  EXPECT_EQ(second.context().temperature_c(), 85);
+  EXPECT_EQ(second.context().memory_available_bytes(), 4ll << 30);  // sensed again
+  v1::ClearContextOverrideResponse cleared;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(h.admin().ClearContextOverride(&ctx, {}, &cleared).ok());
+  }
+  EXPECT_FALSE(cleared.context().overridden());
+  EXPECT_NE(cleared.context().temperature_c(), 85);
+  EXPECT_EQ(cleared.context().memory_available_bytes(), 4ll << 30);
+}
+
 TEST(AdaptationTest, CpuSqueezeEvolvesTheBusyAppAndSparesTheIdleOne) {
   DaemonHarness h;
   PlanCounter plans(h.daemon());

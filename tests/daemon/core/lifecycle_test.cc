@@ -292,6 +292,33 @@ TEST(LifecycleTest, RegistryRefusesBundleNamesWithControlCharactersOrNoName) {
   EXPECT_EQ(registry.size(), 0u);
 }
 
+// Sessions whose apps went away do not hold the session limits forever: without a call and
+// without an open stream for limits.session_idle_timeout_s they are closed.
+TEST(LifecycleTest, IdleSessionsAreClosedButNotWatchedOrBusyOnes) {
+  HarnessOptions o;
+  o.tweak = [](DaemonConfig* c) { c->limits.session_idle_timeout_s = 1; };
+  DaemonHarness h(o);
+  const v1::OpenSessionResponse gone = h.Open("gone", 20000);
+  const v1::OpenSessionResponse watched = h.Open("watched", 20000);
+  const v1::OpenSessionResponse busy = h.Open("busy", 20000);
+  grpc::ClientContext watch_ctx;
+  v1::WatchSessionRequest wreq;
+  wreq.set_session_id(watched.session_id());
+  wreq.set_token(watched.token());
+  auto watch = h.app().WatchSession(&watch_ctx, wreq);
+  v1::SessionEvent first;
+  ASSERT_TRUE(watch->Read(&first));
+  EXPECT_EQ(h.daemon().CloseIdleSessions(), 0);  // all three were just used
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  v1::InferResponse r;
+  ASSERT_TRUE(h.Infer(DaemonHarness::Request(busy), &r).ok());  // a call just now
+  EXPECT_EQ(h.daemon().CloseIdleSessions(), 1);
+  EXPECT_EQ(h.Infer(DaemonHarness::Request(gone), &r).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(h.Infer(DaemonHarness::Request(watched), &r).ok());
+  EXPECT_TRUE(h.Infer(DaemonHarness::Request(busy), &r).ok());
+  watch_ctx.TryCancel();
+}
+
 TEST(LifecycleTest, ShutdownDrainsInFlightRequestsAndEndsWatchStreams) {
   DaemonHarness h;
   const v1::OpenSessionResponse s = h.Open("app", 20000);

@@ -1,6 +1,7 @@
 // adaspringd as a child process, as systemd runs it: READY=1 once listening, RELOADING=1 then
 // READY=1 on SIGHUP, STOPPING=1 and exit 0 on SIGTERM. The notifications are read from a
 // datagram socket of the test's own (NOTIFY_SOCKET).
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "daemon/core/daemon_harness.h"
@@ -80,6 +82,32 @@ TEST(ProcessTest, NotifiesReadyReloadsOnSighupAndDrainsOnSigterm) {
     EXPECT_TRUE(std::filesystem::exists(runtime + "/adaspringd.sock"));
     EXPECT_TRUE(std::filesystem::exists(runtime + "/admin.sock"));
     EXPECT_NE(seen.find("STATUS="), std::string::npos) << seen;
+    // A second daemon on the same runtime directory refuses to take the sockets over (it used
+    // to, and removed them when it stopped, leaving this one unreachable).
+    const std::string second_log = dir.path() + "/second.log";
+    const pid_t second = ::fork();
+    ASSERT_GE(second, 0);
+    if (second == 0) {
+      const int fd = ::open(second_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      ::dup2(fd, 2);
+      ::unsetenv("NOTIFY_SOCKET");
+      ::execl(binary.c_str(), binary.c_str(), "--config", config.c_str(), "--runtime-dir",
+              runtime.c_str(), "--models-dir", (dir.path() + "/models").c_str(),
+              static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    int second_status = 0;
+    ASSERT_EQ(::waitpid(second, &second_status, 0), second);
+    EXPECT_TRUE(WIFEXITED(second_status));
+    EXPECT_EQ(WEXITSTATUS(second_status), 69);  // EX_UNAVAILABLE
+    std::ifstream in(second_log);
+    const std::string second_text((std::istreambuf_iterator<char>(in)),
+                                  std::istreambuf_iterator<char>());
+    EXPECT_NE(second_text.find("is listening on " + runtime + "/adaspringd.sock"),
+              std::string::npos)
+        << second_text;
+    EXPECT_TRUE(std::filesystem::exists(runtime + "/adaspringd.sock"));
+    EXPECT_TRUE(std::filesystem::exists(runtime + "/admin.sock"));
     ::kill(pid, SIGHUP);
     EXPECT_TRUE(notify.WaitFor("RELOADING=1", 10000, &seen)) << seen;
     EXPECT_TRUE(notify.WaitFor("READY=1", 10000, &seen)) << seen;

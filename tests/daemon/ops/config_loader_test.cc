@@ -195,9 +195,11 @@ TEST(ConfigLoaderTest, SocketModesAreOctalAndSafe) {
 
   EXPECT_THAT(Message(ParseConfig("[sockets]\napp_mode = \"0999\"\n", "t").status()),
               HasSubstr("sockets.app_mode = \"0999\": not a permission mode"));
-  // Decimal 660 is 0o1224: almost certainly meant as octal.
+  // A plain integer is decimal: 660 would be 0o1224, and 432 silently 0o660. Both refused, the
+  // value shown as written.
   EXPECT_THAT(Message(ParseConfig("[sockets]\napp_mode = 660\n", "t").status()),
-              HasSubstr("sockets.app_mode = \"1224\": not a permission mode"));
+              HasSubstr("sockets.app_mode = 660: a decimal integer is not a permission mode"));
+  EXPECT_FALSE(ParseConfig("[sockets]\napp_mode = 432\n", "t").ok());
   EXPECT_THAT(Message(ParseConfig("[sockets]\nadmin_mode = \"0666\"\n", "t").status()),
               HasSubstr("admin socket must not be accessible to other users"));
   EXPECT_THAT(Message(ParseConfig("[sockets]\napp_mode = \"0060\"\n", "t").status()),
@@ -492,6 +494,7 @@ class RandomConfig {
     c.limits.max_queue = static_cast<uint32_t>(Int(1, 1 << 20));
     c.limits.max_message_bytes = static_cast<uint32_t>(Int(4096, 1 << 30));
     c.limits.max_batch = static_cast<uint32_t>(Int(1, 1024));
+    c.limits.session_idle_timeout_s = static_cast<uint32_t>(Int(0, 30 * 86400));
     c.scheduler.mode = Bool() ? "latency" : "throughput";
     c.scheduler.workers = static_cast<uint32_t>(Int(0, 1024));
     c.scheduler.batch_max = static_cast<uint32_t>(Int(1, c.limits.max_batch));
