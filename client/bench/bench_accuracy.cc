@@ -86,7 +86,8 @@ double Pearson(const std::vector<double>& a, const std::vector<double>& b) {
 }
 
 int AccuracyBench(int argc, char** argv) {
-  CLI::App app{"Accuracy of a bundle on a test set and of its accuracy predictor"};
+  CLI::App app{"Accuracy of a bundle on a test set and of its accuracy predictor",
+               "adaspring-bench accuracy"};
   std::string model_path, data_dir;
   int configs = 100, threads = 0, max_images = 0;
   uint64_t seed = 7;
@@ -103,7 +104,7 @@ int AccuracyBench(int argc, char** argv) {
   app.add_option("--max-images", max_images, "use only the first N test images (0 = all)");
   app.add_option("--seed", seed, "configuration sampling seed")->capture_default_str();
   app.add_flag("--json", json, "one JSON object per line");
-  CLI11_PARSE(app, argc, argv);
+  ADASPRING_BENCH_PARSE(app, argc, argv);
 
   auto fail = [](const absl::Status& s) {
     std::fprintf(stderr, "adaspring-bench accuracy: %s\n", s.ToString().c_str());

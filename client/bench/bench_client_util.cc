@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "channel.h"
 
 namespace adaspring::bench {
 
@@ -21,12 +22,20 @@ std::chrono::system_clock::time_point In(int64_t ms) {
   return std::chrono::system_clock::now() + std::chrono::milliseconds(ms);
 }
 
-absl::StatusOr<v1::ModelInfo> FindModel(v1::Admin::Stub& admin, const std::string& name) {
+absl::StatusOr<v1::ModelInfo> FindModel(v1::Admin::Stub& admin, const std::string& name,
+                                        const std::string& socket) {
+  if (!client::internal::SocketExists(socket)) {
+    return absl::UnavailableError(
+        absl::StrCat("adaspringd is not running (no socket at ", socket, "; see --socket)"));
+  }
   grpc::ClientContext ctx;
   ctx.set_deadline(In(10000));
   v1::ListModelsResponse r;
   const grpc::Status s = admin.ListModels(&ctx, v1::ListModelsRequest(), &r);
-  if (!s.ok()) return absl::UnavailableError("ListModels: " + s.error_message());
+  if (!s.ok()) {
+    const absl::Status st = client::internal::FromGrpc(s, socket);
+    return absl::Status(st.code(), absl::StrCat("listing the daemon's models: ", st.message()));
+  }
   for (const auto& m : r.models()) {
     if (name.empty() || m.name() == name) return m;
   }

@@ -14,8 +14,10 @@
 
 namespace adaspring::bench {
 
-// The model to benchmark: `name`, or the first loaded model when empty.
-absl::StatusOr<v1::ModelInfo> FindModel(v1::Admin::Stub& admin, const std::string& name);
+// The model to benchmark: `name`, or the first loaded model when empty. `socket` (the one
+// `admin` talks to) names the daemon in a readable message when it cannot be reached.
+absl::StatusOr<v1::ModelInfo> FindModel(v1::Admin::Stub& admin, const std::string& name,
+                                        const std::string& socket);
 
 // "full" / "smallest" -> that configuration's text; anything else is taken as text.
 std::string ResolveConfig(const v1::ModelInfo& model, const std::string& spec);

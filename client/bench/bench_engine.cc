@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_join.h"
+#include "adaspring/engine/arch.h"
 #include "adaspring/engine/bundle.h"
 #include "adaspring/engine/variant.h"
 #include "bench_registry.h"
@@ -32,31 +34,32 @@ double Pct(std::vector<double> v, double q) {
 }
 
 int EngineBench(int argc, char** argv) {
-  CLI::App app{"Latency of one evolved variant and its per-primitive overhead"};
+  CLI::App app{"Latency of one evolved variant and its per-primitive overhead",
+               "adaspring-bench engine"};
   std::string arch_name, model_path, config_text = "full", precision;
   int threads = 1, batch = 1, reps = 200, layer_reps = 0, rounds = 10;
   bool json = false, verbose = false;
-  auto* arch_opt = app.add_option("--arch", arch_name, "built-in architecture");
+  auto* arch_opt = app.add_option(
+      "--arch", arch_name,
+      "built-in architecture, random weights: " + absl::StrJoin(engine::BuiltinArchNames(), ", "));
   auto* model_opt = app.add_option("--model", model_path, "model bundle (.asb)");
   arch_opt->excludes(model_opt);
-  app.add_option("--config", config_text, "full | smallest | narrowest | canonical text");
+  app.add_option("--config", config_text,
+                 "full | smallest | narrowest | canonical text (default full)");
   app.add_option("--precision", precision, "f32 | int8 (overrides the config's)");
-  app.add_option("--threads", threads, "OpenMP threads (0 = all cores)");
-  app.add_option("--batch", batch, "images per run (1..256)");
-  app.add_option("--reps", reps, "timed runs");
+  app.add_option("--threads", threads, "OpenMP threads (default 1; 0 = all cores)");
+  app.add_option("--batch", batch, "images per run, 1..256 (default 1)");
+  app.add_option("--reps", reps, "timed runs (default 200)");
   app.add_option("--layer-reps", layer_reps, "runs per primitive alone (default: reps)");
   app.add_option("--rounds", rounds,
-                 "rounds that interleave whole runs with primitives-alone runs (1..reps)");
+                 "rounds that interleave whole runs with primitives-alone runs, 1..reps "
+                 "(default 10)");
   app.add_flag("--json", json, "one JSON object per line");
   app.add_flag("--verbose", verbose, "print each primitive's median time");
   bool no_winograd = false;
   app.add_flag("--no-winograd", no_winograd,
                "direct convolutions only (EvolverOptions::winograd = false)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
+  ADASPRING_BENCH_PARSE(app, argc, argv);
   if (arch_name.empty() == model_path.empty()) {
     std::fprintf(stderr, "engine: give exactly one of --arch or --model\n");
     return 2;

@@ -28,6 +28,8 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_join.h"
+#include "adaspring/engine/arch.h"
 #include "adaspring/engine/bundle.h"
 #include "adaspring/engine/variant.h"
 #include "bench_registry.h"
@@ -48,14 +50,17 @@ double Ms(Clock::time_point a, Clock::time_point b) {
 }
 
 int EvolveBench(int argc, char** argv) {
-  CLI::App app{"Evolution latency (cold / incremental / cached) under running inference"};
+  CLI::App app{"Evolution latency (cold / incremental / cached) under running inference",
+               "adaspring-bench evolve"};
   std::string arch_name, model_path;
   int switches = 100;
   bool json = false, no_warmup = false;
-  auto* arch_opt = app.add_option("--arch", arch_name, "built-in architecture");
+  auto* arch_opt = app.add_option(
+      "--arch", arch_name,
+      "built-in architecture, random weights: " + absl::StrJoin(engine::BuiltinArchNames(), ", "));
   auto* model_opt = app.add_option("--model", model_path, "model bundle (.asb)");
   arch_opt->excludes(model_opt);
-  app.add_option("--switches", switches, "evolutions of each kind");
+  app.add_option("--switches", switches, "evolutions of each kind (default 100)");
   app.add_flag("--json", json, "one JSON object per line");
   bool no_winograd = false;
   app.add_flag("--no-winograd", no_winograd,
@@ -63,11 +68,7 @@ int EvolveBench(int argc, char** argv) {
   app.add_flag("--no-warmup", no_warmup,
                "skip Evolver::WarmUp() (the daemon runs it at model load): cold evolutions "
                "then also wait for oneDNN to generate kernels");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
+  ADASPRING_BENCH_PARSE(app, argc, argv);
   if (arch_name.empty() == model_path.empty()) {
     std::fprintf(stderr, "evolve: give exactly one of --arch or --model\n");
     return 2;

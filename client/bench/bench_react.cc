@@ -131,14 +131,14 @@ int React(int argc, char** argv) {
   app.add_option("--context-root", context_root,
                  "The daemon's --context-root: enables the timer path via DIR/proc/meminfo");
   app.add_flag("--json", json, "One JSON line");
-  CLI11_PARSE(app, argc, argv);
+  ADASPRING_BENCH_PARSE(app, argc, argv);
   if (socket.empty()) socket = client::DefaultSocketPath();
   if (admin_socket.empty()) admin_socket = client::AdminSocketFor(socket);
 
   auto app_channel = client::internal::MakeChannel(socket, {});
   auto stub = v1::Inference::NewStub(app_channel);
   auto admin = v1::Admin::NewStub(client::internal::MakeChannel(admin_socket, {}));
-  auto model = FindModel(*admin, model_name);
+  auto model = FindModel(*admin, model_name, admin_socket);
   if (!model.ok()) {
     std::fprintf(stderr, "react: %s\n", std::string(model.status().message()).c_str());
     return 1;

@@ -1,5 +1,5 @@
 // Registry of adaspring-bench subcommands. A subcommand is a function taking (argc, argv) with
-// argv[0] = its name, returning the process exit code.
+// argv[0] = its name, returning the process exit code (2 for usage errors).
 #ifndef ADASPRING_CLIENT_BENCH_BENCH_REGISTRY_H_
 #define ADASPRING_CLIENT_BENCH_BENCH_REGISTRY_H_
 
@@ -27,6 +27,15 @@ struct BenchRegistrar {
 
 #define ADASPRING_BENCH(name, help, fn) \
   static ::adaspring::bench::BenchRegistrar bench_registrar_##fn(name, help, fn)
+
+// Parses a command's options (in a function returning the exit code): --help returns 0, a
+// usage error prints CLI11's message and returns 2 (CLI11's own codes are 100 and up).
+#define ADASPRING_BENCH_PARSE(app, argc, argv) \
+  try {                                        \
+    (app).parse((argc), (argv));               \
+  } catch (const CLI::ParseError& e) {         \
+    return (app).exit(e) == 0 ? 0 : 2;         \
+  }
 
 }  // namespace adaspring::bench
 

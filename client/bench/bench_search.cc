@@ -159,7 +159,9 @@ int Search(int argc, char** argv) {
       "Cost model and runtime search: per-app and joint search times, optimality gap, "
       "latency model error",
       "adaspring-bench search"};
-  auto* arch_opt = app.add_option("--arch", arch_name, "Built-in architecture (random weights)");
+  auto* arch_opt = app.add_option("--arch", arch_name,
+                                  "Built-in architecture, random weights: smallres28 (default), "
+                                  "resnet18, mobilenetv2");
   auto* model_opt = app.add_option("--model", model_path, "Model bundle (.asb)");
   arch_opt->excludes(model_opt);
   app.add_option("--apps", apps, "Apps in the joint search (default 16)")
@@ -179,7 +181,7 @@ int Search(int argc, char** argv) {
                "Do not profile: search timings only, latency from the analytic fallback "
                "(latency_profiled=false); use with --mape-configs 0");
   app.add_flag("--verbose", verbose, "Predicted vs measured latency per configuration (stderr)");
-  CLI11_PARSE(app, argc, argv);
+  ADASPRING_BENCH_PARSE(app, argc, argv);
   if (arch_name.empty() && model_path.empty()) arch_name = "smallres28";
 
   std::shared_ptr<const engine::Model> model;

@@ -254,16 +254,15 @@ int Serve(int argc, char** argv) {
   app.add_option("--inprocess-seconds", o.inprocess_seconds,
                  "Duration of the in-process run (default min(seconds, 5))");
   app.add_flag("--json", o.json, "One JSON line");
-  CLI11_PARSE(app, argc, argv);
+  ADASPRING_BENCH_PARSE(app, argc, argv);
   if (o.socket.empty()) o.socket = client::DefaultSocketPath();
   if (o.workers <= 0)
     o.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
   auto admin = v1::Admin::NewStub(client::internal::MakeChannel(o.socket, {}));
-  auto model = FindModel(*admin, o.model);
+  auto model = FindModel(*admin, o.model, o.socket);
   if (!model.ok()) {
-    std::fprintf(stderr, "serve: %s (socket %s)\n", std::string(model.status().message()).c_str(),
-                 o.socket.c_str());
+    std::fprintf(stderr, "serve: %s\n", std::string(model.status().message()).c_str());
     return 1;
   }
   const std::string config = ResolveConfig(*model, o.config);

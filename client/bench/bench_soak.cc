@@ -195,20 +195,20 @@ int Soak(int argc, char** argv) {
                  "Bundle to load and unload (--force) every 4 churn periods during the run");
   app.add_option("--pid", o.pid, "Daemon pid (default: the process listening on --socket)");
   app.add_flag("--json", json, "One JSON line");
-  CLI11_PARSE(app, argc, argv);
+  ADASPRING_BENCH_PARSE(app, argc, argv);
   if (o.socket.empty()) o.socket = client::DefaultSocketPath();
   if (admin_socket.empty()) admin_socket = client::AdminSocketFor(o.socket);
   if (o.pid <= 0) o.pid = FindListenerPid(o.socket);
   if (warmup_seconds < 0) warmup_seconds = std::min(60.0, seconds / 5);
 
   auto admin = v1::Admin::NewStub(client::internal::MakeChannel(admin_socket, {}));
-  auto model = FindModel(*admin, model_name);
+  auto model = FindModel(*admin, model_name, admin_socket);
   if (!model.ok()) {
     std::fprintf(stderr, "soak: %s\n", std::string(model.status().message()).c_str());
     return 1;
   }
   const auto cache_mb = [&] {
-    auto m = FindModel(*admin, model->name());
+    auto m = FindModel(*admin, model->name(), admin_socket);
     return m.ok() ? static_cast<double>(m->cache_bytes()) / (1 << 20) : 0.0;
   };
   ProcStats cold{};

@@ -72,14 +72,19 @@ _adaspringctl() {
       ;;
     --timeout | --count | --index | --top-k | --seconds | --budget-ms | --config | --app | \
       --memory-limit-mb | --memory-available-mb | --battery-pct | --temp-c | --cpu-busy | \
-      --power-w | --duration | --policies)
+      --power-w | --duration | --app-nice | --daemon-rt-priority | --app-rt-priority | \
+      --cpu-wakeup-latency-us)
+      return
+      ;;
+    --policies)
+      COMPREPLY=($(compgen -W "adaptive static_full static_compressed" -- "$cur"))
       return
       ;;
   esac
 
   local words_for=""
   case "$cmd" in
-    "") words_for="$commands $globals" ;;
+    "") words_for="$commands $globals --version" ;;
     status | context | sessions) words_for="$globals" ;;
     models)
       case "$sub" in
@@ -104,7 +109,8 @@ _adaspringctl() {
       esac
       ;;
     demo)
-      words_for="--duration --out --scenario --daemon --models-dir --data-dir --policies --quiet $globals"
+      words_for="--duration --out --scenario --daemon --models-dir --data-dir --policies --quiet"
+      words_for+=" --app-nice --daemon-rt-priority --app-rt-priority --cpu-wakeup-latency-us $globals"
       ;;
   esac
   COMPREPLY=($(compgen -W "$words_for" -- "$cur"))

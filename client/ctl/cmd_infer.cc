@@ -55,6 +55,16 @@ int CmdInfer(const GlobalOptions& g, const InferOptions& o) {
   auto cl = client::Client::Connect(copts);
   if (!cl.ok()) return Fail(cl.status());
 
+  // Before a session is opened: a device, a FIFO or a huge file is refused without reading it.
+  if (auto input = CheckInputFile(o.input, "--input"); !input.ok()) {
+    return UsageError(std::string(input.message()));
+  }
+  if (!o.labels.empty()) {
+    if (auto labels = CheckInputFile(o.labels, "--labels"); !labels.ok()) {
+      return UsageError(std::string(labels.message()));
+    }
+  }
+
   client::SessionOptions sopts;
   sopts.app_name = o.app;
   sopts.model = o.model;
@@ -155,7 +165,8 @@ int CmdInfer(const GlobalOptions& g, const InferOptions& o) {
   std::cout << "per request    queue " << queue_us / requests << " us, compute "
             << compute_us / requests << " us, round trip "
             << FormatFixed(round_trip_ms / requests, 2) << " ms (" << requests
-            << " requests of up to " << kMaxBatch << " images)\n";
+            << (requests == 1 ? " request" : " requests") << " of up to " << kMaxBatch
+            << " images)\n";
   return kExitOk;
 }
 

@@ -1,6 +1,7 @@
 // Commands that change the daemon (admin socket): models load/unload, profile, override.
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -15,11 +16,16 @@ namespace {
 
 constexpr double kMiB = 1024.0 * 1024.0;
 
-// Bundles are opened by the daemon, whose working directory is not ours.
+// Bundles are opened by the daemon, whose working directory is not ours: a relative path is
+// resolved here (also when it does not exist, so that the daemon's message names the file).
 std::string Absolute(const std::string& path) {
   if (path.empty() || path[0] == '/') return path;
   char* real = ::realpath(path.c_str(), nullptr);
-  if (real == nullptr) return path;
+  if (real == nullptr) {
+    std::error_code ec;
+    const std::filesystem::path abs = std::filesystem::absolute(path, ec);
+    return ec ? path : abs.lexically_normal().string();
+  }
   std::string out(real);
   std::free(real);
   return out;
@@ -74,8 +80,11 @@ int CmdProfile(const GlobalOptions& g, const std::string& name, bool force) {
     return kExitOk;
   }
   std::cout << "Profile of " << r.model() << " on " << r.cpu_model() << ", " << r.threads()
-            << " threads" << (r.from_cache() ? " (cached; --force re-measures)" : "")
-            << ", measured in " << FormatFixed(r.profiling_ms(), 0) << " ms\n\n";
+            << (r.threads() == 1 ? " thread" : " threads")
+            << (r.from_cache()
+                    ? ", cached (measured earlier; --force measures again)"
+                    : absl::StrCat(", measured in ", FormatFixed(r.profiling_ms(), 0), " ms"))
+            << "\n\n";
   Table t({"LAYER", "LATENCY_US"}, {false, true});
   double total = 0;
   for (const auto& l : r.layers()) {

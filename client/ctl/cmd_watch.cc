@@ -13,7 +13,8 @@ namespace adaspring::ctl {
 // Exposed for tests through the binary only; kept here because only watch prints events.
 std::string EventLine(const v1::DaemonEvent& e) {
   std::string kind = ShortEnumName("Kind", v1::DaemonEvent::Kind_Name(e.kind()));
-  kind.resize(std::max<size_t>(kind.size(), 14), ' ');
+  // Padded to the longest kind ("session_opened") plus a space, so the text never touches it.
+  kind.resize(std::max<size_t>(kind.size() + 1, 15), ' ');
   std::string text = e.message();
   if (text.empty()) {
     if (e.kind() == v1::DaemonEvent::KIND_EVOLUTION) {

@@ -5,7 +5,6 @@
 
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -21,15 +20,42 @@ bool FileExists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
+// At most `limit` bytes of the file.
+absl::StatusOr<std::string> ReadFile(const std::string& path, size_t limit) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::string out(limit, '\0');
+  in.read(out.data(), static_cast<std::streamsize>(limit));
+  out.resize(static_cast<size_t>(in.gcount()));
+  return out;
 }
 
 }  // namespace
+
+absl::Status CheckInputFile(const std::string& path, const std::string& option) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    return absl::NotFoundError(absl::StrCat(option, " ", path, ": no such file"));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(option, " ", path, " is a directory; give an IDX or PNG file"));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    const char* kind = S_ISFIFO(st.st_mode)                         ? "a FIFO"
+                       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                       : S_ISSOCK(st.st_mode)                       ? "a socket"
+                                                                    : "not a regular file";
+    return absl::InvalidArgumentError(
+        absl::StrCat(option, " ", path, " is ", kind, "; give a regular IDX or PNG file"));
+  }
+  if (static_cast<uint64_t>(st.st_size) > kMaxInputFileBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(option, " ", path, " is ", st.st_size >> 20,
+                                                   " MiB; adaspringctl reads files of at most ",
+                                                   kMaxInputFileBytes >> 20, " MiB"));
+  }
+  return absl::OkStatus();
+}
 
 std::string SiblingLabelsPath(const std::string& images_path) {
   const std::string from = "-images-idx3-ubyte";
@@ -75,15 +101,17 @@ absl::StatusOr<ImageBatch> DecodePng(std::string_view bytes, int channels,
 
 absl::StatusOr<ImageBatch> LoadImages(const std::string& path, int64_t index, int64_t count,
                                       int channels, const std::string& labels_path) {
-  if (!FileExists(path)) return absl::NotFoundError(absl::StrCat(path, ": no such file"));
-  auto head = ReadFile(path);
+  if (auto st = CheckInputFile(path, "--input"); !st.ok()) return st;
+  auto head = ReadFile(path, sizeof(kPngMagic));
   if (!head.ok()) return head.status();
   if (head->size() >= 8 && std::memcmp(head->data(), kPngMagic, 8) == 0) {
     if (index != 0 || count != 1) {
       return absl::InvalidArgumentError(
           absl::StrCat(path, ": a PNG holds one image; --index/--count apply to IDX files"));
     }
-    auto b = DecodePng(*head, channels, path);
+    auto bytes = ReadFile(path, kMaxInputFileBytes);
+    if (!bytes.ok()) return bytes.status();
+    auto b = DecodePng(*bytes, channels, path);
     if (!b.ok()) return b.status();
     if (!labels_path.empty()) {
       return absl::InvalidArgumentError("--labels applies to IDX files only");
@@ -117,6 +145,7 @@ absl::StatusOr<ImageBatch> LoadImages(const std::string& path, int64_t index, in
     if (!lp.empty() && !FileExists(lp)) lp.clear();
   }
   if (!lp.empty()) {
+    if (auto st = CheckInputFile(lp, "--labels"); !st.ok()) return st;
     auto labels = client::ReadIdxLabels(lp);
     if (!labels.ok()) return labels.status();
     if (static_cast<int64_t>(labels->size()) < index + count) {

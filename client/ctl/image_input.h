@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace adaspring::ctl {
@@ -18,6 +19,14 @@ struct ImageBatch {
   std::vector<int> labels;      // per image, empty when unknown
   int64_t first_index = 0;      // index of the first image in the file
 };
+
+// Image and label files are read only when they are regular files of at most this size (the
+// Fashion-MNIST test images are 7.5 MiB unpacked): /dev/zero or a FIFO would never end.
+inline constexpr uint64_t kMaxInputFileBytes = uint64_t{256} << 20;
+
+// OK for a regular file of at most kMaxInputFileBytes; else NOT_FOUND / INVALID_ARGUMENT
+// saying what `path` is instead ("--input /dev/zero is a device; ...").
+absl::Status CheckInputFile(const std::string& path, const std::string& option);
 
 // Reads images [index, index + count) of an IDX file, or the single image of a PNG file
 // (index 0, count 1) converted to `channels` (1 = gray, 3 = RGB). Labels come from

@@ -24,8 +24,16 @@ absl::StatusOr<AdminConnection> ConnectAdmin(const GlobalOptions& g, bool mutati
   AdminConnection c;
   c.socket = mutating ? AdminSocket(g) : AppSocket(g);
   if (!client::internal::SocketExists(c.socket)) {
-    return absl::UnavailableError(
-        absl::StrCat("adaspringd is not running (no socket at ", c.socket, ")"));
+    // A wrong --admin-socket while the daemon serves on its app socket is not "not running".
+    if (mutating && client::internal::SocketExists(AppSocket(g))) {
+      return absl::UnavailableError(absl::StrCat(
+          "no admin socket at ", c.socket, ", although adaspringd has its app socket at ",
+          AppSocket(g),
+          " (is --admin-socket right? It is admin.sock in the daemon's runtime directory; on a "
+          "system install changing the daemon needs root or the adaspring admin group)"));
+    }
+    return absl::UnavailableError(absl::StrCat(
+        "adaspringd is not running (no ", mutating ? "admin " : "", "socket at ", c.socket, ")"));
   }
   if (::access(c.socket.c_str(), R_OK | W_OK) != 0 && errno == EACCES) {
     return absl::PermissionDeniedError(

@@ -24,13 +24,16 @@ struct Args {
   double budget_ms = 20;
 };
 
-int Usage() {
-  std::fprintf(stderr,
+// --help: the usage on stdout, exit 0; a usage error: on stderr, exit 2.
+int Usage(bool help = false) {
+  std::fprintf(help ? stdout : stderr,
                "usage: classify_fashion [--socket PATH] [--model NAME] [--count N] [--batch B]\n"
                "                        [--budget-ms MS] [--config TEXT] [--data DIR]\n"
                "Classifies the first N Fashion-MNIST test images (default 1000) through\n"
-               "adaspringd, B images per request (default 1), and prints accuracy and latency.\n");
-  return 2;
+               "adaspringd, B images per request (default 1), and prints accuracy and latency.\n"
+               "--data DIR holds t10k-{images-idx3,labels-idx1}-ubyte.gz (default\n"
+               "/usr/share/datasets/fashion-mnist).\n");
+  return help ? 0 : 2;
 }
 
 bool Parse(int argc, char** argv, Args* a) {
@@ -64,6 +67,9 @@ bool Parse(int argc, char** argv, Args* a) {
 int main(int argc, char** argv) {
   namespace ac = adaspring::client;
   Args args;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") return Usage(true);
+  }
   if (!Parse(argc, argv, &args)) return Usage();
 
   auto images = ac::ReadIdxImages(args.data + "/t10k-images-idx3-ubyte.gz");

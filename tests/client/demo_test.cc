@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -111,6 +112,32 @@ TEST(DemoTest, ShortRunIsConsistentAndFailsNoRequest) {
   const std::string png = ReadAll(out + "/plot.png");
   ASSERT_GT(png.size(), 1000u);
   EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+}
+
+TEST(DemoTest, ADaemonThatExitsAtStartIsReportedAtOnceWithTheEndOfItsLog) {
+  if (!Exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"))
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  if (!CtlBuilt()) GTEST_SKIP() << "adaspringctl not built";
+  TempDir dir;
+  // Stands in for an adaspringd that finds a configuration error and exits 78.
+  const std::string daemon = dir.path() + "/broken-adaspringd";
+  WriteFile(daemon,
+            "#!/bin/sh\necho 'adaspringd: starting'\n"
+            "echo 'adaspringd: models.directory = \"/x\": no such directory' >&2\nexit 78\n");
+  ASSERT_EQ(chmod(daemon.c_str(), 0755), 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  const CtlResult r = RunCtl({"demo", "--duration", "3", "--out", dir.path() + "/out",
+                              "--models-dir", dir.path(), "--daemon", daemon, "--quiet"});
+  const double elapsed_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_LT(elapsed_s, 10) << "the demo waited for a daemon that had exited";
+  EXPECT_NE(r.err.find(daemon + " exited with status 78 before serving; the end of " + dir.path() +
+                       "/out/daemon.log:\n"
+                       "  adaspringd: starting\n"
+                       "  adaspringd: models.directory = \"/x\": no such directory\n"),
+            std::string::npos)
+      << r.err;
 }
 
 }  // namespace

@@ -260,6 +260,7 @@ class AdminImpl final : public v1::Admin::Service {
       return {grpc::StatusCode::INVALID_ARGUMENT, req->path() + ": bad magic"};
     }
     *r->mutable_model() = State::Model("other");
+    r->mutable_model()->set_path(req->path());  // as the client sent it
     return grpc::Status::OK;
   }
   grpc::Status UnloadModel(grpc::ServerContext*, const v1::UnloadModelRequest* req,
@@ -334,6 +335,9 @@ class AdminImpl final : public v1::Admin::Service {
     r->set_model(req->name());
     r->set_cpu_model("Fake CPU");
     r->set_threads(2);
+    // A profile measured earlier, unless --force asks for a new one.
+    r->set_from_cache(!req->force());
+    r->set_profiling_ms(req->force() ? 850 : 0);
     auto* l = r->add_layers();
     l->set_layer("stem");
     l->set_latency_us(12.5);

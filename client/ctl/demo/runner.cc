@@ -16,6 +16,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -138,12 +140,41 @@ class Child {
     waitpid(pid_, nullptr, 0);
     pid_ = -1;
   }
-  bool Running() const { return pid_ > 0 && kill(pid_, 0) == 0; }
+  // True once the child has exited (it is then reaped; `*status` is its wait status).
+  bool Exited(int* status) {
+    if (pid_ <= 0) return false;
+    if (waitpid(pid_, status, WNOHANG) != pid_) return false;
+    pid_ = -1;
+    return true;
+  }
   pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
 };
+
+// "exited with status 78" / "was killed by signal 9 (Killed)".
+std::string DescribeWaitStatus(int status) {
+  if (WIFEXITED(status)) return absl::StrCat("exited with status ", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    return absl::StrCat("was killed by signal ", WTERMSIG(status), " (",
+                        strsignal(WTERMSIG(status)), ")");
+  }
+  return absl::StrCat("stopped (wait status ", status, ")");
+}
+
+// The last `n` lines of a text file, each indented ("" when it cannot be read).
+std::string LastLines(const std::string& path, size_t n) {
+  std::ifstream in(path);
+  std::deque<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    lines.push_back(std::move(line));
+    if (lines.size() > n) lines.pop_front();
+  }
+  std::string out;
+  for (const auto& l : lines) absl::StrAppend(&out, "  ", l, "\n");
+  return out;
+}
 
 // Real CPU contention: `n` forked processes spinning until stopped.
 class BusyProcs {
@@ -361,6 +392,7 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
   const std::string scenario_path = o.scenario.empty() ? DefaultScenario() : o.scenario;
   if (models_dir.empty()) return UsageError("no models directory found; pass --models-dir");
   if (scenario_path.empty()) return UsageError("no scenario found; pass --scenario");
+  std::error_code ec;
   auto scenario = LoadScenario(scenario_path);
   if (!scenario.ok()) return UsageError(std::string(scenario.status().message()));
   auto images = client::ReadIdxImages(o.data_dir + "/t10k-images-idx3-ubyte.gz");
@@ -368,8 +400,16 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
   if (!images.ok()) return UsageError(std::string(images.status().message()));
   if (!labels.ok()) return UsageError(std::string(labels.status().message()));
   if (o.policies.empty()) return UsageError("no policies to run");
+  for (size_t i = 0; i < o.policies.size(); ++i) {
+    if (std::find(o.policies.begin(), o.policies.begin() + i, o.policies[i]) !=
+        o.policies.begin() + i) {
+      return UsageError(absl::StrCat("--policies names '", o.policies[i], "' twice"));
+    }
+  }
+  if (!o.models_dir.empty() && !fs::is_directory(o.models_dir, ec)) {
+    return UsageError(absl::StrCat("--models-dir ", o.models_dir, ": no such directory"));
+  }
 
-  std::error_code ec;
   fs::create_directories(o.out_dir, ec);
   if (ec) return UsageError(absl::StrCat("cannot create ", o.out_dir, ": ", ec.message()));
   char tmpl[] = "/tmp/adaspring-demo-XXXXXX";
@@ -427,10 +467,18 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
                            : absl::StrCat("demo: the apps run at this shell's nice value (nice ",
                                           o.app_nice, " needs root or CAP_SYS_NICE)\n"));
 
-  // Wait for the daemon and its model.
+  // Wait for the daemon and its model; a daemon that exits (a configuration error, a bad
+  // bundle) is reported at once with the end of its log.
   std::string model;
   for (int i = 0; i < 300 && model.empty(); ++i) {
-    if (!daemon_proc.Running()) break;
+    int wait_status = 0;
+    if (daemon_proc.Exited(&wait_status)) {
+      fs::remove_all(runtime, ec);
+      std::cerr << "demo: " << daemon << " " << DescribeWaitStatus(wait_status)
+                << " before serving; the end of " << log_path << ":\n"
+                << LastLines(log_path, 10);
+      return kExitServerError;
+    }
     v1::ListModelsResponse resp;
     int rc = 0;
     auto conn = ConnectAdmin(g, false);
@@ -444,7 +492,11 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
     if (model.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   if (model.empty()) {
-    std::cerr << "demo: the daemon did not come up with a model (see " << log_path << ")\n";
+    daemon_proc.Stop(SIGTERM);
+    fs::remove_all(runtime, ec);
+    std::cerr << "demo: the daemon did not come up with a model within 30 s; the end of "
+              << log_path << ":\n"
+              << LastLines(log_path, 10);
     return kExitServerError;
   }
   v1::GetStatusResponse status;
