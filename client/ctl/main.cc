@@ -215,8 +215,10 @@ int Main(int argc, char** argv) {
       "Simulate a device context (memory squeeze, low battery, heat, CPU load) to see the "
       "apps adapt; 'override clear' returns to the sensed values");
   override_cmd->require_subcommand(1);
-  auto* override_set =
-      override_cmd->add_subcommand("set", "Replace sensed values; unset ones stay sensed");
+  auto* override_set = override_cmd->add_subcommand(
+      "set",
+      "Replace sensed values; unset ones stay sensed. Each 'set' replaces the previous "
+      "override as a whole: give every value you want in one command");
   AddOptional(override_set, "--memory-limit-mb", &oo.memory_limit_mb,
               "Memory limit in MiB (as a cgroup memory.max would), >= 0")
       ->type_name("MB")

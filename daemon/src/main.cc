@@ -32,6 +32,7 @@
 #include "context/replay_source.h"
 #include "context/trace.h"
 #include "log/logger.h"
+#include "log/protobuf_log.h"
 #include "metrics/daemon_metrics.h"
 #include "metrics/http_server.h"
 #include "metrics/registry.h"
@@ -170,6 +171,7 @@ int main(int argc, char** argv) {
   }
   absl::StatusOr<LogLevel> level = ParseLogLevel(config.logging.level);
   InitLogging(level.ok() ? *level : LogLevel::kInfo);
+  RouteProtobufLogs();
   MakeDirs(config.runtime_dir, config.mode == "user" ? 0700 : 0755);
   MakeDirs(config.state_dir, 0700);
 

@@ -318,10 +318,14 @@ std::string Daemon::Summary() const {
   const AdaptationStats st = policy_->stats();
   uint64_t requests = 0;
   for (const auto& s : sessions_.All()) requests += s->stats.requests.load();
+  auto count = [](uint64_t n, const char* noun) {
+    return absl::StrCat(n, " ", noun, n == 1 ? "" : "s");
+  };
   return absl::StrFormat(
-      "%s; %d models, %d sessions, %d requests, %d evolutions; memory budget %s, cpu %.2f cores",
-      draining_.load() ? "draining" : "serving", registry_.size(), sessions_.size(), requests,
-      st.evolutions,
+      "%s; %s, %s, %s, %s; memory budget %s, cpu %.2f cores",
+      draining_.load() ? "draining" : "serving", count(registry_.size(), "model"),
+      count(sessions_.size(), "session"), count(requests, "request"),
+      count(st.evolutions, "evolution"),
       b.memory_known() ? absl::StrFormat("%.0f MB", b.memory_bytes / 1048576.0) : "unknown",
       b.cpu_capacity);
 }

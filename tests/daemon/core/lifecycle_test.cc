@@ -477,7 +477,7 @@ TEST(LifecycleTest, StatusAndSocketPermissions) {
   ASSERT_TRUE(h.admin().GetStatus(&ctx, {}, &st).ok());
   EXPECT_EQ(st.models(), 1u);
   EXPECT_EQ(st.app_socket(), h.config().sockets.app_socket);
-  EXPECT_NE(st.summary().find("1 models"), std::string::npos) << st.summary();
+  EXPECT_NE(st.summary().find("1 model,"), std::string::npos) << st.summary();
   struct stat app_st, admin_st;
   ASSERT_EQ(::stat(h.config().sockets.app_socket.c_str(), &app_st), 0);
   ASSERT_EQ(::stat(h.config().sockets.admin_socket.c_str(), &admin_st), 0);

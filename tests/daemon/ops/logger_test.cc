@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "daemon/ops/temp_dir.h"
+#include "log/protobuf_log.h"
 
 namespace adaspring::daemon {
 namespace {
@@ -144,6 +145,28 @@ TEST_F(LoggerTest, JournalRecordsCarryStructuredFields) {
   // (without a journal socket it falls back to stderr).
   SetLogSink(MakeJournalSink());
   Log(LogLevel::kDebug, "filtered out");
+}
+
+}  // namespace
+}  // namespace adaspring::daemon
+
+namespace adaspring::daemon {
+namespace {
+
+// libprotobuf's messages (which any client can provoke, e.g. with invalid UTF-8 in a string
+// field) are limited to a few per minute; the rest are counted and reported once.
+TEST(LogRateLimitTest, AFewPerMinuteThenOneCount) {
+  LogRateLimit limit(3);
+  uint64_t suppressed = 0;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(limit.Allow(100 + i, &suppressed));
+    EXPECT_EQ(suppressed, 0u);
+  }
+  for (int i = 0; i < 50; ++i) EXPECT_FALSE(limit.Allow(110, &suppressed));
+  EXPECT_TRUE(limit.Allow(161, &suppressed));  // a new minute
+  EXPECT_EQ(suppressed, 50u);
+  EXPECT_TRUE(limit.Allow(162, &suppressed));
+  EXPECT_EQ(suppressed, 0u);
 }
 
 }  // namespace
