@@ -34,25 +34,28 @@ context::ContextSnapshot RoomyContext() {
   return s;
 }
 
+std::shared_ptr<engine::Model> RandomSmallres28Named(const std::string& name) {
+  const absl::StatusOr<engine::ArchSpec> arch = engine::BuiltinArch("smallres28");
+  EXPECT_TRUE(arch.ok());
+  std::shared_ptr<engine::Model> random = engine::Model::Random(*arch, 7);
+  engine::TensorStore views;
+  for (const auto& [tensor, entry] : random->tensors().entries()) {
+    views.AddView(tensor, entry.shape, entry.data);
+  }
+  views.SetKeepAlive(random);
+  engine::ModelMeta meta = random->meta();
+  meta.name = name;
+  return std::make_shared<engine::Model>(*arch, meta, std::move(views));
+}
+
 DaemonHarness::DaemonHarness(HarnessOptions options) {
   const std::string models = dir_.path() + "/models";
   std::filesystem::create_directories(models);
   std::filesystem::create_directories(dir_.path() + "/state");
   std::unique_ptr<EngineFacade> engine =
       options.sim_engine ? NewSimEngine(options.sim_slowdown) : NewDefaultEngine();
-  auto arch = engine::BuiltinArch("smallres28");
-  EXPECT_TRUE(arch.ok());
   for (const auto& [file, name] : options.bundles) {
-    std::shared_ptr<engine::Model> random = engine::Model::Random(*arch, 7);
-    engine::TensorStore views;
-    for (const auto& [tensor, entry] : random->tensors().entries()) {
-      views.AddView(tensor, entry.shape, entry.data);
-    }
-    views.SetKeepAlive(random);
-    engine::ModelMeta meta = random->meta();
-    meta.name = name;
-    engine::Model named(*arch, meta, std::move(views));
-    EXPECT_TRUE(engine->WriteBundle(named, models + "/" + file).ok());
+    EXPECT_TRUE(engine->WriteBundle(*RandomSmallres28Named(name), models + "/" + file).ok());
   }
   for (const auto& [file, content] : options.junk) {
     std::ofstream(models + "/" + file) << content;

@@ -43,6 +43,9 @@ struct HarnessOptions {
 // A quiet, roomy device: 2 cores idle, 4 GiB available.
 context::ContextSnapshot RoomyContext();
 
+// An untrained smallres28 (random weights, seed 7) under another model name.
+std::shared_ptr<engine::Model> RandomSmallres28Named(const std::string& name);
+
 class DaemonHarness {
  public:
   explicit DaemonHarness(HarnessOptions options = {});

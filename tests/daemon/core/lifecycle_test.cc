@@ -254,19 +254,7 @@ TEST(LifecycleTest, RegistryRefusesBundleNamesWithControlCharactersOrNoName) {
   TempDir dir;
   std::unique_ptr<EngineFacade> engine = NewRealEngine();
   ModelRegistry registry(engine.get(), BackendOptions{});
-  const absl::StatusOr<engine::ArchSpec> arch = engine::BuiltinArch("smallres28");
-  ASSERT_TRUE(arch.ok());
-  const std::shared_ptr<engine::Model> random = engine::Model::Random(*arch, 7);
-  auto named = [&](const std::string& name) {
-    engine::TensorStore views;
-    for (const auto& [tensor, entry] : random->tensors().entries()) {
-      views.AddView(tensor, entry.shape, entry.data);
-    }
-    views.SetKeepAlive(random);
-    engine::ModelMeta meta = random->meta();
-    meta.name = name;
-    return std::make_shared<engine::Model>(*arch, meta, std::move(views));
-  };
+  auto named = [](const std::string& name) { return RandomSmallres28Named(name); };
   const std::string evil = dir.path() + "/evil.asb";
   ASSERT_TRUE(engine->WriteBundle(*named("evil\nline2 error fake"), evil).ok());
   absl::StatusOr<std::shared_ptr<LoadedModel>> m = registry.Load(evil);
