@@ -1,4 +1,6 @@
 // Commands that change the daemon (admin socket): models load/unload, profile, override.
+#include <google/protobuf/stubs/common.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -35,7 +37,15 @@ std::string Absolute(const std::string& path) {
 
 int CmdModelsLoad(const GlobalOptions& g, const std::string& path) {
   v1::LoadModelRequest req;
-  req.set_path(Absolute(path));
+  const std::string absolute = Absolute(path);
+  // The API carries paths as proto3 strings, which must be UTF-8.
+  if (!google::protobuf::internal::IsStructurallyValidUTF8(absolute.data(),
+                                                           static_cast<int>(absolute.size()))) {
+    std::cerr << "adaspringctl: models load: the path is not valid UTF-8 (the daemon's API "
+                 "carries paths as UTF-8 text): rename the file or a directory above it\n";
+    return kExitUsage;
+  }
+  req.set_path(absolute);
   v1::LoadModelResponse r;
   int rc = 0;
   if (!CallAdmin(g, true, &v1::Admin::Stub::LoadModel, req, &r, &rc)) return rc;

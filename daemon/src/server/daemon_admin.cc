@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "context/parse.h"
 #include "server/build_info_shim.h"
 #include "server/daemon.h"
 #include "service/proto_convert.h"
@@ -13,7 +14,7 @@ v1::ModelInfo Daemon::ModelInfoOf(const LoadedModel& m) const {
   v1::ModelInfo info;
   info.set_name(m.name);
   info.set_version(m.version);
-  info.set_path(m.path);
+  info.set_path(context::ValidUtf8(m.path));  // file names need not be UTF-8
   info.set_task(m.task);
   for (int64_t d : m.input_shape) info.add_input_shape(d);
   info.set_num_classes(m.num_classes);
@@ -57,10 +58,11 @@ v1::GetStatusResponse Daemon::GetStatus() const {
   *r.mutable_context() = ToProto(policy_->latest());
   r.set_summary(Summary());
   r.set_mode(config_.mode);
-  r.set_app_socket(config_.sockets.app_socket);
-  r.set_admin_socket(config_.sockets.admin_socket);
+  // Paths from the command line need not be UTF-8.
+  r.set_app_socket(context::ValidUtf8(config_.sockets.app_socket));
+  r.set_admin_socket(context::ValidUtf8(config_.sockets.admin_socket));
   r.set_cpu_wakeup_latency_us(CpuLatencyHeldUs());
-  r.set_cpu_wakeup_latency(CpuLatencyState());
+  r.set_cpu_wakeup_latency(context::ValidUtf8(CpuLatencyState()));
   return r;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "context/parse.h"
 #include "service/proto_convert.h"
 
 namespace adaspring::daemon {
@@ -22,6 +23,9 @@ void EventBus::Unsubscribe(EventWatcher* w) {
 
 void EventBus::Publish(v1::DaemonEvent event, bool context_sample) {
   if (!event.has_time()) *event.mutable_time() = NowTimestamp();
+  // Messages quote paths and names from the file system, which need not be UTF-8; a proto3
+  // string that is not would fail to serialise for every watcher.
+  *event.mutable_message() = context::ValidUtf8(event.message());
   published_.fetch_add(1);
   absl::MutexLock lock(&mu_);
   for (EventWatcher* w : watchers_) w->OnDaemonEvent(event, context_sample);

@@ -96,5 +96,21 @@ TEST_F(EventLogTest, DebugLevelAddsContextChanges) {
   EXPECT_THAT(records_[0], ::testing::Contains("PRIORITY=7"));
 }
 
+// Event messages quote file names, which need not be UTF-8; a proto3 string that is not
+// would fail to serialise for every watcher, so the bus escapes such bytes.
+TEST(EventBusTest, MessagesAreMadeValidUtf8) {
+  struct Capture : EventWatcher {
+    std::vector<std::string> messages;
+    void OnDaemonEvent(const v1::DaemonEvent& e, bool) override { messages.push_back(e.message()); }
+    void OnShutdown() override {}
+  } capture;
+  EventBus bus;
+  bus.Subscribe(&capture);
+  bus.Publish(Event(v1::DaemonEvent::KIND_MODEL_LOADED, "model m loaded from /srv/m\xff/é.asb"));
+  bus.Unsubscribe(&capture);
+  ASSERT_EQ(capture.messages.size(), 1u);
+  EXPECT_EQ(capture.messages[0], "model m loaded from /srv/m\\xff/é.asb");
+}
+
 }  // namespace
 }  // namespace adaspring::daemon
