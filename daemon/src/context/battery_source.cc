@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "context/parse.h"
 
 namespace adaspring::context {
@@ -55,12 +56,17 @@ SourceStatus BatterySource::Sample(SteadyTime, Readings* out) {
   bool have_ac_supply = false;
   bool ac_online = false;
   bool charging = false;
+  // A supply that cannot be read costs only itself (another supply's broken driver must not
+  // hide the battery); the problems are reported in the reason.
+  std::vector<std::string> problems;
   for (const std::string& entry : *entries) {
     const std::string dir = absl::StrCat(kSupplies, "/", entry);
     absl::StatusOr<std::string> type = ReadAttribute(*fs_, dir + "/type");
     if (absl::IsNotFound(type.status())) continue;  // unplugged
-    if (!type.ok())
-      return MakeStatus(name(), SourceState::kDegraded, std::string(type.status().message()));
+    if (!type.ok()) {
+      problems.emplace_back(type.status().message());
+      continue;
+    }
     if (*type == "Battery") {
       absl::StatusOr<std::string> scope = ReadAttribute(*fs_, dir + "/scope");
       if (scope.ok() && *scope == "Device") continue;
@@ -70,11 +76,14 @@ SourceStatus BatterySource::Sample(SteadyTime, Readings* out) {
         percent_path = dir + "/energy_now";
         percent = EnergyPercent(*fs_, dir);
       }
-      if (!percent.ok())
-        return MakeStatus(name(), SourceState::kDegraded, std::string(percent.status().message()));
-      if (!(*percent >= 0 && *percent <= 100))  // also false for NaN
-        return MakeStatus(name(), SourceState::kDegraded,
-                          absl::StrFormat("%s: implausible %g %%", percent_path, *percent));
+      if (!percent.ok()) {
+        problems.emplace_back(percent.status().message());
+        continue;
+      }
+      if (!(*percent >= 0 && *percent <= 100)) {  // also false for NaN
+        problems.push_back(absl::StrFormat("%s: implausible %g %%", percent_path, *percent));
+        continue;
+      }
       absl::StatusOr<std::string> state = ReadAttribute(*fs_, dir + "/status");
       const std::string state_text = state.ok() ? *state : "Unknown";
       if (state_text == "Charging" || state_text == "Full") charging = true;
@@ -90,9 +99,17 @@ SourceStatus BatterySource::Sample(SteadyTime, Readings* out) {
     }
   }
   if (batteries == 0) {
+    if (!problems.empty()) {
+      return MakeStatus(name(), SourceState::kDegraded, absl::StrJoin(problems, "; "));
+    }
     out->sensed.on_ac = true;
     return MakeStatus(name(), SourceState::kAbsent,
                       have_ac_supply ? "no battery (mains only)" : "no battery");
+  }
+  if (!problems.empty()) {
+    status.reason =
+        ValidUtf8(absl::StrCat(problems.size(), " supply entr", problems.size() == 1 ? "y" : "ies",
+                               " skipped: ", absl::StrJoin(problems, "; ")));
   }
   const bool on_ac = have_ac_supply ? ac_online : charging;
   out->has_battery = true;

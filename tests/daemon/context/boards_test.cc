@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <memory>
 #include <string>
@@ -457,10 +458,29 @@ TEST(BoardsTest, PsiOutOfRangeNamesTheValue) {
     FakeTree tree(IntelLaptop());
     tree.Write({{"/proc/pressure/io",
                  std::string("some avg10=") + value + " avg60=0.50 avg300=0.20 total=1\n"}});
-    ExpectDegraded(SampleTree(tree), "psi",
+    const ContextSnapshot s = SampleTree(tree);
+    ExpectDegraded(s, "psi",
                    {std::string("/proc/pressure/io: implausible \"some avg10=") + value +
                     "\" (expected a percentage 0..100)"});
+    // The other two resources keep their values.
+    EXPECT_GT(s.psi_cpu_some_avg10 + s.psi_memory_some_avg10, 0) << ReasonOf(s, "psi");
   }
+}
+
+// One supply whose driver misbehaves (here its type is a directory) costs only itself: the
+// battery is still read, and the reason names the entry that was skipped.
+TEST(BoardsTest, OneBrokenSupplyDoesNotHideTheBattery) {
+  FakeTree tree(IntelLaptop());
+  tree.Remove("/sys/class/power_supply/AC/type");
+  std::filesystem::create_directories(tree.root() + "/sys/class/power_supply/AC/type");
+  const ContextSnapshot s = SampleTree(tree);
+  EXPECT_EQ(StateOf(s, "battery"), SourceState::kAvailable) << ReasonOf(s, "battery");
+  EXPECT_TRUE(s.has_battery);
+  EXPECT_DOUBLE_EQ(s.battery_percent, 57.0);
+  EXPECT_NE(ReasonOf(s, "battery").find("1 supply entry skipped: "), std::string::npos)
+      << ReasonOf(s, "battery");
+  EXPECT_NE(ReasonOf(s, "battery").find("power_supply/AC/type"), std::string::npos)
+      << ReasonOf(s, "battery");
 }
 
 TEST(BoardsTest, OversizedFileIsReportedAsCutAtTheReadLimit) {
@@ -482,7 +502,11 @@ TEST(BoardsTest, NonUtf8NamesAreEscapedInReasons) {
     FakeTree tree(IntelLaptop());
     tree.Write({{"/sys/class/power_supply/B\xffX/type/", ""}});
     const ContextSnapshot s = SampleTree(tree);
-    ExpectDegraded(s, "battery", {"/sys/class/power_supply/B\\xffX/type: Is a directory"});
+    // The broken entry is skipped (BAT0 is still read) and named in the reason.
+    EXPECT_EQ(StateOf(s, "battery"), SourceState::kAvailable);
+    EXPECT_NE(ReasonOf(s, "battery").find("/sys/class/power_supply/B\\xffX/type: Is a directory"),
+              std::string::npos)
+        << ReasonOf(s, "battery");
     EXPECT_EQ(ValidUtf8(ReasonOf(s, "battery")), ReasonOf(s, "battery"));
   }
   {
