@@ -2,13 +2,17 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
+
 #include "absl/strings/str_cat.h"
 
 namespace adaspring::client::internal {
 
 bool SocketExists(const std::string& path) {
   struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
+  // EACCES: there may well be a socket this user may not reach (a directory of mode 0750):
+  // let the caller report the permission problem, not "not running".
+  return ::stat(path.c_str(), &st) == 0 || errno == EACCES;
 }
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& socket_path,

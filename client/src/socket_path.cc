@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 
 namespace adaspring::client {
@@ -13,7 +14,10 @@ SocketEnv CurrentSocketEnv() {
   env.uid = static_cast<unsigned>(getuid());
   env.exists = [](const std::string& path) {
     struct stat st;
-    return ::stat(path.c_str(), &st) == 0;
+    // EACCES: something is there that this user may not reach (the system socket's directory
+    // is 0750, group adaspring). Report it as there, so that the caller's connection fails with
+    // "permission denied" naming the group, not "not running" at a user-mode path.
+    return ::stat(path.c_str(), &st) == 0 || errno == EACCES;
   };
   return env;
 }

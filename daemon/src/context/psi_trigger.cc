@@ -30,6 +30,12 @@ absl::StatusOr<ArmedPsiTrigger> ArmPsiTrigger(FileSystem& fs, const std::string&
                                               const std::string& spec) {
   absl::StatusOr<int> fd = fs.OpenPsiTrigger(path, spec);
   if (fd.ok()) return ArmedPsiTrigger{*fd, spec, ""};
+  if (absl::IsPermissionDenied(fd.status())) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        fd.status().message(),
+        " (before Linux 6.5 a PSI trigger needs CAP_SYS_RESOURCE, which the service does not "
+        "have: the daemon samples every context.period_ms instead)"));
+  }
   if (!absl::IsInvalidArgument(fd.status())) return fd.status();
   const std::optional<std::string> fallback = UnprivilegedTriggerSpec(spec);
   if (!fallback) return fd.status();
