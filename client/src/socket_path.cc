@@ -1,10 +1,10 @@
 #include "adaspring/client/socket_path.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdlib>
+
+#include "channel.h"
 
 namespace adaspring::client {
 
@@ -12,13 +12,10 @@ SocketEnv CurrentSocketEnv() {
   SocketEnv env;
   if (const char* xdg = std::getenv("XDG_RUNTIME_DIR")) env.xdg_runtime_dir = xdg;
   env.uid = static_cast<unsigned>(getuid());
-  env.exists = [](const std::string& path) {
-    struct stat st;
-    // EACCES: something is there that this user may not reach (the system socket's directory
-    // is 0750, group adaspring). Report it as there, so that the caller's connection fails with
-    // "permission denied" naming the group, not "not running" at a user-mode path.
-    return ::stat(path.c_str(), &st) == 0 || errno == EACCES;
-  };
+  // Also "there" when this user may not reach it (the system socket's directory is 0750,
+  // group adaspring): the connection then fails with "permission denied" naming the group,
+  // not "not running" at a user-mode path.
+  env.exists = internal::SocketExists;
   return env;
 }
 

@@ -167,7 +167,6 @@ absl::Status Daemon::StartInferOn(std::shared_ptr<Session> session, const v1::In
   if (session->closed()) {
     return absl::NotFoundError(absl::StrCat("session_id '", session->id(), "' is not open"));
   }
-  session->Touch();
   if (const uint32_t reported = request->reported_latency_us(); reported > 0) {
     session->stats.reported_latency.Record(std::min<uint32_t>(reported, 60'000'000));
   }

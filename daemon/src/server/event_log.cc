@@ -6,6 +6,20 @@
 #include "log/logger.h"
 
 namespace adaspring::daemon {
+namespace {
+
+LogLevel LevelOf(const v1::DaemonEvent& e) {
+  switch (e.kind()) {
+    case v1::DaemonEvent::KIND_WARNING:
+      return LogLevel::kWarning;
+    case v1::DaemonEvent::KIND_CONTEXT:
+      return LogLevel::kDebug;
+    default:
+      return LogLevel::kInfo;
+  }
+}
+
+}  // namespace
 
 EventLog::EventLog(EventBus* bus) : bus_(bus) {
   thread_ = std::thread([this] { Run(); });
@@ -23,9 +37,7 @@ EventLog::~EventLog() {
 
 void EventLog::OnDaemonEvent(const v1::DaemonEvent& event, bool context_sample) {
   if (context_sample) return;
-  const LogLevel level =
-      event.kind() == v1::DaemonEvent::KIND_CONTEXT ? LogLevel::kDebug : LogLevel::kInfo;
-  if (!LogEnabled(level) && event.kind() != v1::DaemonEvent::KIND_WARNING) return;
+  if (!LogEnabled(LevelOf(event))) return;  // filtered out: not worth queueing
   absl::MutexLock lock(&mu_);
   if (queue_.size() >= kMaxQueued) {
     ++dropped_;
@@ -59,9 +71,7 @@ void EventLog::Run() {
 }
 
 void LogDaemonEvent(const v1::DaemonEvent& e) {
-  const LogLevel level = e.kind() == v1::DaemonEvent::KIND_WARNING   ? LogLevel::kWarning
-                         : e.kind() == v1::DaemonEvent::KIND_CONTEXT ? LogLevel::kDebug
-                                                                     : LogLevel::kInfo;
+  const LogLevel level = LevelOf(e);
   if (!LogEnabled(level)) return;
   const std::string kind = v1::DaemonEvent::Kind_Name(e.kind());
   const std::string event = absl::AsciiStrToLower(absl::string_view(kind).substr(5));  // KIND_
