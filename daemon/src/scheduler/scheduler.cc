@@ -206,25 +206,49 @@ Session* Scheduler::PickLocked() {
   return best;
 }
 
+int Scheduler::BatchLimitLocked() const {
+  // The requests in the daemon (queued, and in the batches other workers compute) are shared
+  // evenly among the workers: one worker taking everything queued into one large batch
+  // leaves the other cores idle while it computes, and an app waiting in a closed loop on
+  // that batch sends nothing for the idle ones. Counted in requests, which are images for
+  // the common single-image request.
+  const int queued = static_cast<int>(queued_.load(std::memory_order_relaxed));
+  const int in_system = queued + computing_images_;
+  const int share = (in_system + num_workers_ - 1) / num_workers_;
+  return std::clamp(share, 1, static_cast<int>(std::max(1u, options_.batch_max)));
+}
+
 bool Scheduler::AffordsDelay(const Job* job, double predicted_us) const {
   const double budget = job->session->latency_budget_us.load(std::memory_order_relaxed);
   return budget >= 2.0 * predicted_us + options_.batch_max_delay_us;
 }
 
-void Scheduler::GatherLocked(const ServedVariant* variant, std::vector<Job*>* jobs, int* images,
-                             bool* can_wait) {
+double Scheduler::BudgetUs(const Job* job) {
+  const uint32_t b = job->session->latency_budget_us.load(std::memory_order_relaxed);
+  return b > 0 ? static_cast<double>(b) : std::numeric_limits<double>::infinity();
+}
+
+void Scheduler::GatherLocked(const ServedVariant* variant, BatchPlan* plan, std::vector<Job*>* jobs,
+                             int* images, bool* can_wait) {
   // Sessions in tag order would be fairer; the active list is short and every job added here
   // rides along for free (the batch runs anyway), so a linear pass is enough.
-  for (size_t i = 0; i < active_.size() && *images < static_cast<int>(options_.batch_max);) {
+  for (size_t i = 0; i < active_.size() && *images < plan->limit;) {
     Session* s = active_[i];
     std::shared_ptr<const ActiveVariant> av = s->current();
     if (!av || av->variant.get() != variant) {
       ++i;
       continue;
     }
-    while (s->queue.head &&
-           *images + s->queue.head->batch <= static_cast<int>(options_.batch_max)) {
+    while (s->queue.head && *images + s->queue.head->batch <= plan->limit) {
       Job* j = s->queue.head;
+      // The batch's compute (predicted at the batch-1 cost per image, which batching only
+      // lowers) stays within half of every member's budget, this one's included.
+      const double budget = std::min(plan->min_budget_us, BudgetUs(j));
+      if ((*images + j->batch) * plan->per_image_us > 0.5 * budget) {
+        plan->limit = *images;  // the batch is as large as its tightest member allows
+        break;
+      }
+      plan->min_budget_us = budget;
       const bool last = s->queue.jobs == 1;
       PopLocked(s);
       *images += j->batch;
@@ -256,21 +280,28 @@ void Scheduler::WorkerLoop(Worker* w) {
     bool can_wait = options_.batch_max > 1 && options_.batch_max_delay_us > 0 && av &&
                     AffordsDelay(j, av->cost.latency_us) &&
                     ExpectedArrivalsLocked(av->variant.get(), options_.batch_max_delay_us) >= 0.5;
-    if (av && images < static_cast<int>(options_.batch_max)) {
-      GatherLocked(av->variant.get(), &w->jobs, &images, &can_wait);
-      const absl::Time until = absl::Now() + absl::Microseconds(options_.batch_max_delay_us) -
-                               absl::FromChrono(SteadyClock::now() - j->enqueued);
-      while (can_wait && !stopping_ && images < static_cast<int>(options_.batch_max) &&
-             absl::Now() < until) {
-        cv_.WaitWithDeadline(&mu_, until);
-        GatherLocked(av->variant.get(), &w->jobs, &images, &can_wait);
+    if (av) {
+      BatchPlan plan;
+      plan.limit = BatchLimitLocked();
+      plan.per_image_us = std::max(0.0, av->cost.latency_us);
+      plan.min_budget_us = BudgetUs(j);
+      if (images < plan.limit) {
+        GatherLocked(av->variant.get(), &plan, &w->jobs, &images, &can_wait);
+        const absl::Time until = absl::Now() + absl::Microseconds(options_.batch_max_delay_us) -
+                                 absl::FromChrono(SteadyClock::now() - j->enqueued);
+        while (can_wait && !stopping_ && images < plan.limit && absl::Now() < until) {
+          cv_.WaitWithDeadline(&mu_, until);
+          GatherLocked(av->variant.get(), &plan, &w->jobs, &images, &can_wait);
+        }
       }
     }
     queued_.fetch_sub(static_cast<uint32_t>(w->jobs.size()), std::memory_order_relaxed);
+    computing_images_ += static_cast<int>(w->jobs.size());
     mu_.Unlock();
     Execute(w, av, w->jobs);
     mu_.Lock();
     --computing_;
+    computing_images_ -= static_cast<int>(w->jobs.size());
     for (Job* done : w->jobs) {
       done->next = free_;
       free_ = done;

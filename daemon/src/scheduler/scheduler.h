@@ -87,8 +87,19 @@ class Scheduler {
   void WorkerLoop(Worker* w);
   Job* PopLocked(Session* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Session* PickLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void GatherLocked(const ServedVariant* variant, std::vector<Job*>* jobs, int* images,
-                    bool* can_wait) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // How large the batch a worker is gathering may grow.
+  struct BatchPlan {
+    int limit = 1;             // images
+    double per_image_us = 0;   // the variant's predicted batch-1 latency
+    double min_budget_us = 0;  // tightest latency budget among the gathered requests
+  };
+  void GatherLocked(const ServedVariant* variant, BatchPlan* plan, std::vector<Job*>* jobs,
+                    int* images, bool* can_wait) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Images a worker starting a batch may take: its even share of the requests in the daemon
+  // (queued or computing), at most batch_max.
+  int BatchLimitLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A request's latency budget in microseconds (none: infinite).
+  static double BudgetUs(const Job* job);
   bool AffordsDelay(const Job* job, double predicted_us) const;
   // Requests for `variant` expected within `window_us`, from the mean gap between its
   // recent arrivals: waiting to batch only pays when another one is likely to come.
@@ -125,6 +136,7 @@ class Scheduler {
   // num_workers_, so inline runs never add compute threads beyond the pool's.
   int computing_ ABSL_GUARDED_BY(mu_) = 0;
   int inline_running_ ABSL_GUARDED_BY(mu_) = 0;
+  int computing_images_ ABSL_GUARDED_BY(mu_) = 0;  // requests in the workers' running batches
   // Scratch for inline runs (one: see Start()).
   std::vector<std::unique_ptr<Worker>> inline_free_ ABSL_GUARDED_BY(mu_);
   bool started_ = false;
