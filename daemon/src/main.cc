@@ -307,6 +307,9 @@ int main(int argc, char** argv) {
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
       if (ec) return;
       if (sig == SIGHUP) {
+        // A reload loads new bundles on this loop: it gets a whole watchdog period, and the
+        // loop pings again as soon as it is done.
+        if (watchdog.count() > 0) (void)notifier.Watchdog();
         (void)notifier.Reloading();
         absl::StatusOr<DaemonConfig> next = ResolveConfig(args.overrides, user_mode);
         if (next.ok()) {
@@ -319,6 +322,7 @@ int main(int argc, char** argv) {
                                              next.status().message()));
         }
         (void)notifier.Ready(daemon.Summary());
+        if (watchdog.count() > 0) (void)notifier.Watchdog();
         wait_signal();
         return;
       }

@@ -897,6 +897,12 @@ def _(env):
     return _open_with_slo(env, env.slo(min_accuracy=-0.1))
 
 
+@case("slo-min_accuracy-unreachable", "OUT_OF_RANGE", "slo.min_accuracy = 0.999 is above what",
+      "predicted, its most accurate configuration")
+def _(env):
+    return _open_with_slo(env, env.slo(min_accuracy=0.999))
+
+
 @case("slo-min_accuracy-nan", "INVALID_ARGUMENT", "slo.min_accuracy = nan", "[0, 1]")
 def _(env):
     return _open_with_slo(env, env.slo(min_accuracy=float("nan")))

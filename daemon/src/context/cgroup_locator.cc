@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "context/parse.h"
 
@@ -65,9 +67,15 @@ absl::StatusOr<CgroupPaths> LocateCgroups(FileSystem& fs) {
   std::string v1_path;
   bool have_v2 = false;
   const std::vector<std::string> lines = absl::StrSplit(*content, '\n', absl::SkipEmpty());
+  size_t parsed = 0;
   for (const std::string& line : lines) {
     const std::vector<std::string> fields = absl::StrSplit(line, absl::MaxSplits(':', 2));
-    if (fields.size() != 3) continue;
+    // "hierarchy-ID:controller-list:cgroup-path", the ID a decimal number.
+    if (fields.size() != 3 || fields[0].empty() ||
+        fields[0].find_first_not_of("0123456789") != std::string::npos || fields[2].empty() ||
+        fields[2][0] != '/')
+      continue;
+    ++parsed;
     if (fields[0] == "0" && fields[1].empty()) {
       v2_path = fields[2];
       have_v2 = true;
@@ -78,6 +86,15 @@ absl::StatusOr<CgroupPaths> LocateCgroups(FileSystem& fs) {
       if (controller == "memory") v1_path = fields[2];
   }
 
+  if (parsed == 0) {
+    // Not "no memory cgroup": the file says nothing readable about this process's cgroups.
+    std::string first = lines.empty() ? "" : lines.front().substr(0, 60);
+    return absl::DataLossError(
+        lines.empty()
+            ? std::string("/proc/self/cgroup is empty")
+            : absl::StrCat("/proc/self/cgroup: no line reads ID:CONTROLLERS:PATH (first: '", first,
+                           "')"));
+  }
   CgroupMounts mounts = ParseMountinfo(fs);
   if (!mounts.found_mountinfo) {
     // Conventional layouts: unified at /sys/fs/cgroup, hybrid adds /sys/fs/cgroup/unified.

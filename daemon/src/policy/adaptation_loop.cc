@@ -32,8 +32,19 @@ constexpr double kSlowReactionMs = 20;
 constexpr double kDeclaredRateGraceS = 10;
 
 // A budget change worth naming in a reason (5%).
-bool Moved(double before, double after) {
-  return std::abs(after - before) > 0.05 * std::max(std::abs(before), 1e-9);
+// A budget moved when it changed by more than 5% and by more than `floor` (the CPU capacity
+// wobbles by a few hundredths of a core with the outside load every sample).
+bool Moved(double before, double after, double floor = 0) {
+  return std::abs(after - before) > std::max(0.05 * std::abs(before), floor);
+}
+
+// "unknown" rather than "-0.0 MB" for the memory budget of a device without a memory source.
+std::string MemoryText(int64_t bytes) {
+  return bytes < 0 ? "unknown" : absl::StrFormat("%.1f MB", bytes / 1048576.0);
+}
+
+std::string PowerText(double watts) {
+  return watts > 0 ? absl::StrFormat("%.1f W", watts) : "unconstrained";
 }
 
 double SecondsOpen(const Session& s) {
@@ -289,20 +300,20 @@ void AdaptationLoop::Plan(const std::string& trigger, steady_clock::time_point t
                                  : ComputeBudgets(context::ContextSnapshot{}, policy, 0, false);
   std::string moved;
   if (planned_budgets_) {
-    if (Moved(planned_budgets_->memory_bytes, budgets.memory_bytes)) {
-      moved =
-          absl::StrFormat("memory budget %.1f MB (was %.1f MB)", budgets.memory_bytes / 1048576.0,
-                          planned_budgets_->memory_bytes / 1048576.0);
+    if (planned_budgets_->memory_known() != budgets.memory_known() ||
+        Moved(planned_budgets_->memory_bytes, budgets.memory_bytes, 1048576.0)) {
+      moved = absl::StrCat("memory budget ", MemoryText(budgets.memory_bytes), " (was ",
+                           MemoryText(planned_budgets_->memory_bytes), ")");
     }
-    if (Moved(planned_budgets_->cpu_capacity, budgets.cpu_capacity)) {
+    if (Moved(planned_budgets_->cpu_capacity, budgets.cpu_capacity, 0.1)) {
       absl::StrAppend(&moved, moved.empty() ? "" : "; ",
                       absl::StrFormat("cpu capacity %.2f cores (was %.2f)", budgets.cpu_capacity,
                                       planned_budgets_->cpu_capacity));
     }
-    if (Moved(planned_budgets_->power_w, budgets.power_w)) {
-      absl::StrAppend(&moved, moved.empty() ? "" : "; ",
-                      absl::StrFormat("power budget %.1f W (was %.1f W)", budgets.power_w,
-                                      planned_budgets_->power_w));
+    if (Moved(planned_budgets_->power_w, budgets.power_w, 0.1)) {
+      absl::StrAppend(&moved, moved.empty() ? "" : "; ", "power budget ",
+                      PowerText(budgets.power_w), " (was ", PowerText(planned_budgets_->power_w),
+                      ")");
     }
   }
   // Small budget wobbles are not worth a new reference point (they would hide slow drifts).

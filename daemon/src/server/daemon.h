@@ -121,6 +121,8 @@ class Daemon {
 
  private:
   absl::Status ValidateSlo(const v1::Slo& slo) const;
+  // OUT_OF_RANGE when slo.min_accuracy is above the model's most accurate configuration.
+  absl::Status CheckReachable(const LoadedModel& model, const v1::Slo& slo) const;
   void ProfileInBackground(std::shared_ptr<LoadedModel> model);
   void Background();
   void PublishContextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(context_mu_);

@@ -1,7 +1,9 @@
 // Daemon: the Inference service's operations (sessions and inference).
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "scheduler/input_check.h"
 #include "server/daemon.h"
 #include "service/proto_convert.h"
@@ -70,6 +72,19 @@ absl::Status Daemon::ValidateSlo(const v1::Slo& slo) const {
   return absl::OkStatus();
 }
 
+absl::Status Daemon::CheckReachable(const LoadedModel& model, const v1::Slo& slo) const {
+  if (slo.min_accuracy() <= 0) return absl::OkStatus();
+  double best = model.backend->Predict(model.model->space().Full()).accuracy;
+  for (const engine::FrontierPoint& p : model.backend->FrontierPoints())
+    best = std::max(best, p.cost.accuracy);
+  if (slo.min_accuracy() <= best + 1e-9) return absl::OkStatus();
+  // Accepting it would serve the most accurate configuration below the minimum, silently.
+  return absl::OutOfRangeError(absl::StrFormat(
+      "slo.min_accuracy = %g is above what model '%s' reaches (%.4f predicted, its most "
+      "accurate configuration); lower it, or 0 for no minimum",
+      slo.min_accuracy(), model.name, best));
+}
+
 absl::StatusOr<v1::OpenSessionResponse> Daemon::OpenSession(const v1::OpenSessionRequest& req) {
   if (draining_) return absl::UnavailableError("daemon is draining");
   if (absl::Status s = ValidateAppName(req.app_name()); !s.ok()) return s;
@@ -78,6 +93,9 @@ absl::StatusOr<v1::OpenSessionResponse> Daemon::OpenSession(const v1::OpenSessio
   std::shared_ptr<LoadedModel> model = registry_.Find(req.model());
   if (!model || model->unloading) {
     return absl::NotFoundError(absl::StrCat("model '", Clip(req.model()), "' is not loaded"));
+  }
+  if (req.pinned_configuration().empty()) {
+    if (absl::Status r = CheckReachable(*model, req.slo()); !r.ok()) return r;
   }
   const engine::ConfigSpace& space = model->model->space();
   std::optional<engine::Config> pinned;
@@ -193,6 +211,9 @@ absl::StatusOr<v1::UpdateSloResponse> Daemon::UpdateSlo(const v1::UpdateSloReque
       sessions_.Authenticate(req.session_id(), req.token());
   if (!s.ok()) return s.status();
   if (absl::Status v = ValidateSlo(req.slo()); !v.ok()) return v;
+  if (!(*s)->pinned()) {
+    if (absl::Status r = CheckReachable(*(*s)->model(), req.slo()); !r.ok()) return r;
+  }
   (*s)->set_slo(req.slo());
   policy_->Kick("slo updated");
   v1::UpdateSloResponse resp;

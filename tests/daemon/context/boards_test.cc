@@ -497,6 +497,20 @@ TEST(BoardsTest, FifoIsNotARegularFile) {
 }
 
 // Directory and cgroup names are bytes, not UTF-8; reasons carry them escaped.
+TEST(BoardsTest, GarbageInProcSelfCgroupIsNamedNotReadAsNoCgroup) {
+  for (const std::string& garbage : {std::string("\x01\x02 not a cgroup file\n"),
+                                     std::string("memory\n0:/x\n"), std::string()}) {
+    FakeTree tree(IntelLaptop());
+    tree.Write({{"/proc/self/cgroup", garbage}});
+    const ContextSnapshot s = SampleTree(tree);
+    EXPECT_EQ(StateOf(s, "cgroup"), SourceState::kDegraded) << garbage;
+    EXPECT_NE(ReasonOf(s, "cgroup").find("/proc/self/cgroup"), std::string::npos)
+        << ReasonOf(s, "cgroup");
+    // The other memory source still answers.
+    EXPECT_EQ(StateOf(s, "meminfo"), SourceState::kAvailable);
+  }
+}
+
 TEST(BoardsTest, NonUtf8NamesAreEscapedInReasons) {
   {
     FakeTree tree(IntelLaptop());

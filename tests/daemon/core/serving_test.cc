@@ -279,6 +279,56 @@ TEST(ServingTest, OpenSessionValidatesNamingFieldAndValue) {
   EXPECT_NE(st.error_message().find("pinned_configuration"), std::string::npos);
 }
 
+TEST(ServingTest, AMinimumAccuracyNoConfigurationReachesIsRefused) {
+  DaemonHarness h;
+  v1::OpenSessionRequest req;
+  req.set_app_name("picky");
+  req.set_model("fmnist");
+  req.mutable_slo()->set_latency_budget_us(100000);
+  req.mutable_slo()->set_min_accuracy(0.9999);
+  grpc::Status st;
+  {
+    grpc::ClientContext ctx;
+    v1::OpenSessionResponse resp;
+    st = h.app().OpenSession(&ctx, req, &resp);
+  }
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  EXPECT_NE(st.error_message().find("slo.min_accuracy = 0.9999 is above what model 'fmnist' "
+                                    "reaches"),
+            std::string::npos)
+      << st.error_message();
+  // A reachable minimum opens; raising it beyond reach later is refused the same way and
+  // leaves the session's SLO as it was.
+  req.mutable_slo()->set_min_accuracy(0.5);
+  v1::OpenSessionResponse open;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(h.app().OpenSession(&ctx, req, &open).ok());
+  }
+  v1::UpdateSloRequest up;
+  up.set_session_id(open.session_id());
+  up.set_token(open.token());
+  *up.mutable_slo() = req.slo();
+  up.mutable_slo()->set_min_accuracy(0.9999);
+  {
+    grpc::ClientContext ctx;
+    v1::UpdateSloResponse resp;
+    st = h.app().UpdateSlo(&ctx, up, &resp);
+  }
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  v1::InferResponse r;
+  EXPECT_TRUE(h.Infer(DaemonHarness::Request(open), &r).ok());
+  // A pinned session does not adapt: its minimum is not checked.
+  req.set_app_name("pinned");
+  req.mutable_slo()->set_min_accuracy(0.9999);
+  req.set_pinned_configuration(open.configuration().text());
+  {
+    grpc::ClientContext ctx;
+    v1::OpenSessionResponse resp;
+    EXPECT_TRUE(h.app().OpenSession(&ctx, req, &resp).ok());
+  }
+}
+
 TEST(ServingTest, SessionLimitsAndCloseSession) {
   HarnessOptions options;
   options.tweak = [](DaemonConfig* c) { c->limits.max_sessions_per_app = 2; };
