@@ -6,6 +6,7 @@
 #include <grpcpp/support/byte_buffer.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -34,6 +35,9 @@ struct ServeOptions {
   int window = 4;                // requests in flight per streaming client
   int workers = 0;               // in-process workers (0 = cores, the daemon's default)
   double inprocess_seconds = 0;  // 0 = min(seconds, 5)
+  // Served and in-process phases alternate in this many rounds, so that the machine's noise
+  // (other tenants of a VM, frequency changes) falls on both sides of `ratio`.
+  int rounds = 5;
 };
 
 struct ClientTally {
@@ -41,6 +45,9 @@ struct ClientTally {
   std::vector<double> compute_ms;  // the daemon's own compute time, from each response
   uint64_t ok = 0, errors = 0;
   std::string first_error;
+  // The client's load ran from its first request to its last answer (connecting and opening
+  // the session, before, are not counted as serving time).
+  Clock::time_point first_send = Clock::time_point::max(), last_done = Clock::time_point::min();
 };
 
 void Fail(ClientTally* t, const std::string& what) {
@@ -79,6 +86,7 @@ void RunUnary(const ServeOptions& o, v1::OpenSessionRequest open_req, int index,
   v1::InferResponse resp;
   const double per_client_hz = o.rate_hz > 0 ? o.rate_hz / o.clients : 0;
   auto next = Clock::now();
+  t->first_send = next;
   for (uint64_t i = 0; Clock::now() < end; ++i) {
     if (per_client_hz > 0) {
       std::this_thread::sleep_until(next);
@@ -93,7 +101,8 @@ void RunUnary(const ServeOptions& o, v1::OpenSessionRequest open_req, int index,
       Fail(t, s.error_message());
       continue;
     }
-    t->latency_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    t->last_done = Clock::now();
+    t->latency_ms.push_back(std::chrono::duration<double, std::milli>(t->last_done - t0).count());
     t->compute_ms.push_back(resp.compute_us() / 1e3);
     ++t->ok;
   }
@@ -122,6 +131,7 @@ void RunStream(const ServeOptions& o, v1::OpenSessionRequest open_req, int index
     return stream->Write(req);
   };
   bool open = true;
+  t->first_send = Clock::now();
   for (int i = 0; i < o.window && open; ++i) open = send();
   v1::InferResponse resp;
   while (open && stream->Read(&resp)) {
@@ -129,8 +139,9 @@ void RunStream(const ServeOptions& o, v1::OpenSessionRequest open_req, int index
     if (resp.status_code() != 0) {
       Fail(t, resp.status_message());
     } else if (it != sent.end()) {
+      t->last_done = Clock::now();
       t->latency_ms.push_back(
-          std::chrono::duration<double, std::milli>(Clock::now() - it->second).count());
+          std::chrono::duration<double, std::milli>(t->last_done - it->second).count());
       t->compute_ms.push_back(resp.compute_us() / 1e3);
       ++t->ok;
     }
@@ -180,8 +191,10 @@ double RpcFloorP50Ms(const std::string& socket, double seconds) {
 }
 
 struct InProcess {
-  double rps = 0;     // runs per second over all workers
-  double p50_ms = 0;  // median time of one run
+  double rps = 0;                // runs per second over all workers
+  uint64_t runs = 0;             // runs counted
+  double seconds = 0;            // over this long
+  std::vector<double> times_ms;  // each run's time
 };
 
 // Requests per second of the engine alone: `workers` threads, each its own workspace with one
@@ -212,18 +225,26 @@ absl::StatusOr<InProcess> InProcessRps(const std::string& bundle_path, const std
   const size_t classes = static_cast<size_t>(arch.num_classes);
   std::atomic<uint64_t> runs{0};
   std::atomic<bool> failed{false};
-  const auto end = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1e3));
+  // Each worker's workspace warms up (its first run creates the primitives) before the clock
+  // starts.
+  std::vector<std::unique_ptr<engine::Workspace>> spaces;
+  for (int w = 0; w < workers; ++w) {
+    spaces.push_back(engine::NewWorkspace(1));
+    std::vector<float> input(input_elems, 0.1f), logits(classes);
+    if (!(*variant)->Run(input.data(), 1, logits.data(), spaces.back().get()).ok())
+      return absl::InternalError("in-process warm-up run failed");
+  }
+  const auto start = Clock::now();
+  const auto end = start + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1e3));
   std::vector<std::thread> threads;
   std::vector<std::vector<double>> times(static_cast<size_t>(workers));
   for (int w = 0; w < workers; ++w) {
     threads.emplace_back([&, w] {
-      auto ws = engine::NewWorkspace(1);
+      engine::Workspace* ws = spaces[static_cast<size_t>(w)].get();
       std::vector<float> input(input_elems, 0.1f), logits(classes);
-      // Warm up (first run creates primitives) outside the measured count.
-      if (!(*variant)->Run(input.data(), 1, logits.data(), ws.get()).ok()) failed = true;
       while (Clock::now() < end && !failed) {
         const auto t0 = Clock::now();
-        if (!(*variant)->Run(input.data(), 1, logits.data(), ws.get()).ok()) failed = true;
+        if (!(*variant)->Run(input.data(), 1, logits.data(), ws).ok()) failed = true;
         times[w].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
         runs.fetch_add(1, std::memory_order_relaxed);
       }
@@ -233,7 +254,12 @@ absl::StatusOr<InProcess> InProcessRps(const std::string& bundle_path, const std
   if (failed) return absl::InternalError("in-process run failed");
   std::vector<double> all;
   for (const auto& v : times) all.insert(all.end(), v.begin(), v.end());
-  return InProcess{static_cast<double>(runs.load()) / seconds, Percentile(all, 0.5)};
+  InProcess r;
+  r.runs = runs.load();
+  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  r.rps = r.seconds > 0 ? static_cast<double>(r.runs) / r.seconds : 0;
+  r.times_ms = std::move(all);
+  return r;
 }
 
 int Serve(int argc, char** argv) {
@@ -253,6 +279,9 @@ int Serve(int argc, char** argv) {
                  "In-process workers for inprocess_rps (default: cores, as the daemon)");
   app.add_option("--inprocess-seconds", o.inprocess_seconds,
                  "Duration of the in-process run (default min(seconds, 5))");
+  app.add_option("--rounds", o.rounds,
+                 "Served and in-process phases alternate in this many rounds (default 5)")
+      ->check(CLI::Range(1, 1000));
   app.add_flag("--json", o.json, "One JSON line");
   ADASPRING_BENCH_PARSE(app, argc, argv);
   if (o.socket.empty()) o.socket = client::DefaultSocketPath();
@@ -269,45 +298,75 @@ int Serve(int argc, char** argv) {
   const auto open_req = BenchSession("bench-serve", model->name(), config, 60000000);
 
   const double rpc_floor_p50 = o.clients == 1 ? RpcFloorP50Ms(o.socket, 1.0) : 0;
-  std::vector<ClientTally> tallies(static_cast<size_t>(o.clients));
-  std::vector<std::thread> threads;
-  const auto start = Clock::now();
-  const auto end = start + std::chrono::milliseconds(static_cast<int64_t>(o.seconds * 1e3));
-  for (int i = 0; i < o.clients; ++i) {
-    threads.emplace_back([&, i] {
-      if (o.stream) {
-        RunStream(o, open_req, i, end, &tallies[i]);
-      } else {
-        RunUnary(o, open_req, i, end, &tallies[i]);
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  std::vector<double> lat, compute;
-  uint64_t ok = 0, errors = 0;
+  const double inprocess_total =
+      o.inprocess_seconds > 0 ? o.inprocess_seconds : std::min(o.seconds, 5.0);
+  std::vector<double> lat, compute, inprocess_times, round_ratios;
+  uint64_t ok = 0, errors = 0, inprocess_runs = 0;
   std::string first_error;
-  for (auto& t : tallies) {
-    lat.insert(lat.end(), t.latency_ms.begin(), t.latency_ms.end());
-    compute.insert(compute.end(), t.compute_ms.begin(), t.compute_ms.end());
-    ok += t.ok;
-    errors += t.errors;
-    if (first_error.empty()) first_error = t.first_error;
+  double elapsed = 0, inprocess_elapsed = 0;
+  bool inprocess_failed = false;
+  for (int round = 0; round < o.rounds; ++round) {
+    // Served: every client connects, opens its session and sends until the round ends.
+    std::vector<ClientTally> tallies(static_cast<size_t>(o.clients));
+    std::vector<std::thread> threads;
+    const auto start = Clock::now();
+    const auto end =
+        start + std::chrono::milliseconds(static_cast<int64_t>(o.seconds / o.rounds * 1e3));
+    for (int i = 0; i < o.clients; ++i) {
+      threads.emplace_back([&, i] {
+        if (o.stream) {
+          RunStream(o, open_req, i, end, &tallies[i]);
+        } else {
+          RunUnary(o, open_req, i, end, &tallies[i]);
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    Clock::time_point first = Clock::time_point::max(), last = Clock::time_point::min();
+    for (const auto& t : tallies) {
+      first = std::min(first, t.first_send);
+      last = std::max(last, t.last_done);
+    }
+    const double round_elapsed = last > first
+                                     ? std::chrono::duration<double>(last - first).count()
+                                     : std::chrono::duration<double>(Clock::now() - start).count();
+    elapsed += round_elapsed;
+    uint64_t round_ok = 0;
+    for (auto& t : tallies) {
+      lat.insert(lat.end(), t.latency_ms.begin(), t.latency_ms.end());
+      compute.insert(compute.end(), t.compute_ms.begin(), t.compute_ms.end());
+      round_ok += t.ok;
+      errors += t.errors;
+      if (first_error.empty()) first_error = t.first_error;
+    }
+    ok += round_ok;
+    // In-process: the same model and configuration, right after.
+    if (inprocess_failed) continue;
+    auto ip =
+        InProcessRps(model->path(), model->name(), config, o.workers, inprocess_total / o.rounds);
+    if (!ip.ok()) {
+      inprocess_failed = true;
+      std::fprintf(stderr, "serve: in-process baseline failed: %s\n",
+                   std::string(ip.status().message()).c_str());
+      continue;
+    }
+    inprocess_runs += ip->runs;
+    inprocess_elapsed += ip->seconds;
+    inprocess_times.insert(inprocess_times.end(), ip->times_ms.begin(), ip->times_ms.end());
+    if (ip->rps > 0) round_ratios.push_back(round_ok / round_elapsed / ip->rps);
   }
-  const double rps = ok / elapsed;
+  const double rps = elapsed > 0 ? ok / elapsed : 0;
   const double p50 = Percentile(lat, 0.5), p99 = Percentile(lat, 0.99);
   const double compute_p50 = Percentile(compute, 0.5);
-
   double inprocess = 0, inprocess_p50 = 0;
-  auto ip = InProcessRps(model->path(), model->name(), config, o.workers,
-                         o.inprocess_seconds > 0 ? o.inprocess_seconds : std::min(o.seconds, 5.0));
-  if (ip.ok()) {
-    inprocess = ip->rps;
-    inprocess_p50 = ip->p50_ms;
-  } else {
-    std::fprintf(stderr, "serve: in-process baseline failed: %s\n",
-                 std::string(ip.status().message()).c_str());
+  if (!inprocess_failed && inprocess_elapsed > 0) {
+    inprocess = inprocess_runs / inprocess_elapsed;
+    inprocess_p50 = Percentile(inprocess_times, 0.5);
   }
+  const double ratio_min =
+      round_ratios.empty() ? 0 : *std::min_element(round_ratios.begin(), round_ratios.end());
+  const double ratio_max =
+      round_ratios.empty() ? 0 : *std::max_element(round_ratios.begin(), round_ratios.end());
   if (!first_error.empty()) std::fprintf(stderr, "serve: first error: %s\n", first_error.c_str());
   const double ratio = inprocess > 0 ? rps / inprocess : 0;
   // What serving adds to one request's latency: the served median over the in-process median
@@ -318,18 +377,21 @@ int Serve(int argc, char** argv) {
         "{\"bench\":\"serve\",\"clients\":%d,\"stream\":%s,\"rps\":%.1f,\"p50_ms\":%.3f,"
         "\"p99_ms\":%.3f,\"errors\":%llu,\"inprocess_rps\":%.1f,\"ratio\":%.3f,\"model\":\"%s\","
         "\"config\":\"%s\",\"workers\":%d,\"seconds\":%.1f,\"inprocess_p50_ms\":%.3f,"
-        "\"daemon_compute_p50_ms\":%.3f,\"added_p50_ms\":%.3f,\"rpc_floor_p50_ms\":%.3f}\n",
+        "\"daemon_compute_p50_ms\":%.3f,\"added_p50_ms\":%.3f,\"rpc_floor_p50_ms\":%.3f,"
+        "\"rounds\":%d,\"ratio_min\":%.3f,\"ratio_max\":%.3f}\n",
         o.clients, o.stream ? "true" : "false", rps, p50, p99,
         static_cast<unsigned long long>(errors), inprocess, ratio, model->name().c_str(),
-        config.c_str(), o.workers, elapsed, inprocess_p50, compute_p50, added_p50, rpc_floor_p50);
+        config.c_str(), o.workers, elapsed, inprocess_p50, compute_p50, added_p50, rpc_floor_p50,
+        o.rounds, ratio_min, ratio_max);
   } else {
     std::printf(
         "serve %s [%s]: %d clients%s, %.1f req/s, p50 %.3f ms, p99 %.3f ms, %llu errors\n"
-        "in-process (%d workers, batch 1): %.1f req/s, run p50 %.3f ms; ratio %.3f\n"
+        "in-process (%d workers, batch 1): %.1f req/s, run p50 %.3f ms; ratio %.3f "
+        "(%d rounds: %.3f .. %.3f)\n"
         "daemon compute p50 %.3f ms; added over in-process p50 %.3f ms (one bare call: %.3f ms)\n",
         model->name().c_str(), config.c_str(), o.clients, o.stream ? " (stream)" : "", rps, p50,
         p99, static_cast<unsigned long long>(errors), o.workers, inprocess, inprocess_p50, ratio,
-        compute_p50, added_p50, rpc_floor_p50);
+        o.rounds, ratio_min, ratio_max, compute_p50, added_p50, rpc_floor_p50);
   }
   return errors > 0 && ok == 0 ? 1 : 0;
 }

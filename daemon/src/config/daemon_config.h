@@ -75,7 +75,7 @@ struct SchedulerConfig {
   // "latency": one request at a time using all cores; "throughput": one core per worker.
   std::string mode = "throughput";
   uint32_t workers = 0;               // 0 = number of cores
-  uint32_t batch_max = 8;             // dynamic batching: max images per batch
+  uint32_t batch_max = 16;            // dynamic batching: max images per batch
   uint32_t batch_max_delay_us = 500;  // max queueing delay added for batching
   // throughput mode: a request that finds the workers idle runs on its gRPC thread
   bool inline_when_idle = true;

@@ -10,8 +10,10 @@
 // workers serve the session whose head has the smallest tag, so apps share the workers in
 // proportion to their priority whatever their request rates. A worker then adds queued jobs
 // of any session running the same variant (same model and configuration) up to batch_max
-// images, and waits up to batch_max_delay_us for more only when every job in the batch can
-// afford the delay within its latency budget.
+// images, its even share of the jobs in the daemon (queued or in other workers' batches), and
+// the number whose predicted compute fits half of the tightest member's budget; it waits up to
+// batch_max_delay_us for more only when every job in the batch can afford the delay within its
+// latency budget.
 //
 // Inline runs (throughput mode, run_inline_when_idle): a request submitted with
 // may_run_inline that finds every queue empty and a worker slot free is computed at once on
@@ -47,7 +49,7 @@ struct SchedulerOptions {
   int workers = 0;            // throughput mode; 0 = number of cores
   uint32_t max_queue = 1024;  // jobs queued or running across sessions
   uint32_t max_inflight_per_session = 64;
-  uint32_t batch_max = 8;  // images per dynamic batch
+  uint32_t batch_max = 16;  // images per dynamic batch
   uint32_t batch_max_delay_us = 500;
   // A request submitted with may_run_inline that finds no queued work and a free worker slot
   // runs on the submitting thread (throughput mode only): no hand-off to a worker thread.
