@@ -717,6 +717,35 @@ def _(env):
         env.close_session(victim)
 
 
+@case("stream-undecodable-message-ends-stream", "INVALID_ARGUMENT",
+      "stream message 2 is not a valid adaspring.v1.InferRequest")
+def _(env):
+    # Bytes that do not parse as an InferRequest: the request before them is answered, then
+    # the stream ends with a status naming the message (until session 13 it ended with OK,
+    # as if the client had half-closed).
+    grpc = env.pb.grpc
+    inf = env.pb.inference_pb2
+    victim = env.open_session()
+    try:
+        call = env.app_channel.stream_stream("/adaspring.v1.Inference/InferStream",
+                                             request_serializer=None,
+                                             response_deserializer=inf.InferResponse.FromString)
+        good = env.image_request(victim, request_id=1).SerializeToString()
+        garbage = b"\x0a\xff\xff\xff\xff\x0f"  # field 1, a length far past the end
+        got = []
+        try:
+            for r in call(iter([good, garbage]), timeout=10):
+                got.append(r)
+            return "OK", "stream ended normally with %d responses" % len(got)
+        except grpc.RpcError as e:
+            if [r.request_id for r in got if r.status_code == 0] != [1]:
+                raise CaseFailure("the good request was not answered before the stream ended: %s"
+                                  % [(r.request_id, r.status_code) for r in got])
+            return e.code().name, e.details() or ""
+    finally:
+        env.close_session(victim)
+
+
 @case("stream-wrong-token-ends-stream", "UNAUTHENTICATED", "wrong token for session")
 def _(env):
     grpc = env.pb.grpc

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "service/callback_order.h"
 #include "service/proto_convert.h"
 #include "session/token.h"
@@ -27,6 +28,8 @@ InferStreamReactor::Slot* InferStreamReactor::TakeFreeLocked() {
 }
 
 void InferStreamReactor::ReleaseLocked(Slot* s) {
+  s->in.Clear();
+  s->out.Clear();
   s->response.Clear();
   s->next = free_;
   free_ = s;
@@ -35,7 +38,7 @@ void InferStreamReactor::ReleaseLocked(Slot* s) {
 void InferStreamReactor::ReadNextLocked() {
   if (reading_ || reads_done_ || finished_) return;
   reading_ = TakeFreeLocked();
-  if (reading_) StartRead(&reading_->request);
+  if (reading_) StartRead(&reading_->in);
   // else: every slot busy; the next OnWriteDone resumes reading (back-pressure).
 }
 
@@ -53,6 +56,24 @@ void InferStreamReactor::OnReadDone(bool ok) {
   if (!ok) {
     ReleaseLocked(slot);
     reads_done_ = true;
+    MaybeFinishLocked();
+    return;
+  }
+  ++messages_read_;
+  // The bytes are parsed here (the method is raw): a message that is not an InferRequest ends
+  // the stream with a status saying so, after what is in flight is answered.
+  if (const grpc::Status parsed =
+          grpc::SerializationTraits<v1::InferRequest>::Deserialize(&slot->in, &slot->request);
+      !parsed.ok()) {
+    ReleaseLocked(slot);
+    reads_done_ = true;
+    failed_ = true;
+    const std::string why =
+        parsed.error_message().empty() ? "" : absl::StrCat(" (", parsed.error_message(), ")");
+    final_ = grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        absl::StrCat("stream message ", messages_read_, " is not a valid adaspring.v1.InferRequest",
+                     why, "; the stream ends here"));
     MaybeFinishLocked();
     return;
   }
@@ -109,6 +130,16 @@ void InferStreamReactor::JobDone(void* tag, const absl::Status& status) {
   Finish(final);  // OnDone may run (and delete this) from here on
 }
 
+void InferStreamReactor::StartWriteLocked(Slot* s) {
+  bool own = false;
+  if (!grpc::SerializationTraits<v1::InferResponse>::Serialize(s->response, &s->out, &own).ok()) {
+    // Not expected (the daemon built the response); answer the request with the failure.
+    SetError(s, absl::InternalError("the response could not be serialised"));
+    (void)grpc::SerializationTraits<v1::InferResponse>::Serialize(s->response, &s->out, &own);
+  }
+  StartWrite(&s->out);
+}
+
 void InferStreamReactor::QueueWriteLocked(Slot* s) {
   if (failed_ && final_.error_code() == grpc::StatusCode::CANCELLED) {
     ReleaseLocked(s);  // nobody is listening any more
@@ -124,7 +155,7 @@ void InferStreamReactor::QueueWriteLocked(Slot* s) {
   write_tail_ = s;
   if (!writing_) {
     writing_ = true;
-    StartWrite(&write_head_->response);
+    StartWriteLocked(write_head_);
   }
 }
 
@@ -148,7 +179,7 @@ void InferStreamReactor::OnWriteDone(bool ok) {
     write_tail_ = nullptr;
   } else if (write_head_) {
     writing_ = true;
-    StartWrite(&write_head_->response);
+    StartWriteLocked(write_head_);
   }
   ReadNextLocked();
   MaybeFinishLocked();

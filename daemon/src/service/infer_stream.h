@@ -10,6 +10,8 @@
 #ifndef ADASPRING_DAEMON_SERVICE_INFER_STREAM_H_
 #define ADASPRING_DAEMON_SERVICE_INFER_STREAM_H_
 
+#include <grpcpp/support/byte_buffer.h>
+
 #include <memory>
 #include <vector>
 
@@ -19,9 +21,11 @@
 
 namespace adaspring::daemon {
 
-class InferStreamReactor final
-    : public grpc::ServerBidiReactor<v1::InferRequest, v1::InferResponse>,
-      public JobSink {
+// The stream is raw (see InferenceService): each message arrives as bytes and is parsed here;
+// one that does not parse as an InferRequest ends the stream with INVALID_ARGUMENT (after the
+// requests in flight are answered), naming its position in the stream.
+class InferStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
+                                 public JobSink {
  public:
   InferStreamReactor(Daemon* daemon, grpc::CallbackServerContext* ctx);
 
@@ -33,6 +37,8 @@ class InferStreamReactor final
 
  private:
   struct Slot {
+    grpc::ByteBuffer in;   // the request as read
+    grpc::ByteBuffer out;  // the response as written
     v1::InferRequest request;
     v1::InferResponse response;
     Slot* next = nullptr;
@@ -41,6 +47,8 @@ class InferStreamReactor final
   void ReleaseLocked(Slot* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReadNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void QueueWriteLocked(Slot* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Serialises the slot's response into its buffer and starts writing it.
+  void StartWriteLocked(Slot* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static void SetError(Slot* s, const absl::Status& status);
 
@@ -64,6 +72,7 @@ class InferStreamReactor final
   // releasing mu_, as its last use of the reactor.
   bool* defer_finish_ ABSL_GUARDED_BY(mu_) = nullptr;
   int in_scheduler_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t messages_read_ ABSL_GUARDED_BY(mu_) = 0;
   grpc::Status final_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -29,7 +29,7 @@ void InferenceService::JobDone(void* tag, const absl::Status& status) {
   static_cast<grpc::ServerUnaryReactor*>(tag)->Finish(ToGrpc(status));
 }
 
-grpc::ServerBidiReactor<v1::InferRequest, v1::InferResponse>* InferenceService::InferStream(
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* InferenceService::InferStream(
     grpc::CallbackServerContext* ctx) {
   return new InferStreamReactor(daemon_, ctx);
 }

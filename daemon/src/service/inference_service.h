@@ -9,7 +9,15 @@
 
 namespace adaspring::daemon {
 
-class InferenceService final : public v1::Inference::CallbackService, private JobSink {
+// InferStream is registered raw (ByteBuffer in and out): its reactor parses each message
+// itself, so that an undecodable one ends the stream with INVALID_ARGUMENT instead of looking
+// like the client's half-close (which is all gRPC 1.51 tells a reactor about a failed parse).
+using InferenceServiceBase = v1::Inference::WithCallbackMethod_OpenSession<
+    v1::Inference::WithCallbackMethod_Infer<v1::Inference::WithRawCallbackMethod_InferStream<
+        v1::Inference::WithCallbackMethod_UpdateSlo<v1::Inference::WithCallbackMethod_WatchSession<
+            v1::Inference::WithCallbackMethod_CloseSession<v1::Inference::Service>>>>>>;
+
+class InferenceService final : public InferenceServiceBase, private JobSink {
  public:
   explicit InferenceService(Daemon* daemon) : daemon_(daemon) {}
 
@@ -18,7 +26,7 @@ class InferenceService final : public v1::Inference::CallbackService, private Jo
                                         v1::OpenSessionResponse* response) override;
   grpc::ServerUnaryReactor* Infer(grpc::CallbackServerContext* ctx, const v1::InferRequest* request,
                                   v1::InferResponse* response) override;
-  grpc::ServerBidiReactor<v1::InferRequest, v1::InferResponse>* InferStream(
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* InferStream(
       grpc::CallbackServerContext* ctx) override;
   grpc::ServerUnaryReactor* UpdateSlo(grpc::CallbackServerContext* ctx,
                                       const v1::UpdateSloRequest* request,
