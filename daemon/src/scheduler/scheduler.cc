@@ -213,7 +213,7 @@ int Scheduler::BatchLimitLocked() const {
   // that batch sends nothing for the idle ones. Counted in requests, which are images for
   // the common single-image request.
   const int queued = static_cast<int>(queued_.load(std::memory_order_relaxed));
-  const int in_system = queued + computing_images_;
+  const int in_system = queued + computing_jobs_;
   const int share = (in_system + num_workers_ - 1) / num_workers_;
   return std::clamp(share, 1, static_cast<int>(std::max(1u, options_.batch_max)));
 }
@@ -296,12 +296,12 @@ void Scheduler::WorkerLoop(Worker* w) {
       }
     }
     queued_.fetch_sub(static_cast<uint32_t>(w->jobs.size()), std::memory_order_relaxed);
-    computing_images_ += static_cast<int>(w->jobs.size());
+    computing_jobs_ += static_cast<int>(w->jobs.size());
     mu_.Unlock();
     Execute(w, av, w->jobs);
     mu_.Lock();
     --computing_;
-    computing_images_ -= static_cast<int>(w->jobs.size());
+    computing_jobs_ -= static_cast<int>(w->jobs.size());
     for (Job* done : w->jobs) {
       done->next = free_;
       free_ = done;

@@ -138,7 +138,7 @@ class Scheduler {
   // num_workers_, so inline runs never add compute threads beyond the pool's.
   int computing_ ABSL_GUARDED_BY(mu_) = 0;
   int inline_running_ ABSL_GUARDED_BY(mu_) = 0;
-  int computing_images_ ABSL_GUARDED_BY(mu_) = 0;  // requests in the workers' running batches
+  int computing_jobs_ ABSL_GUARDED_BY(mu_) = 0;  // requests in the workers' running batches
   // Scratch for inline runs (one: see Start()).
   std::vector<std::unique_ptr<Worker>> inline_free_ ABSL_GUARDED_BY(mu_);
   bool started_ = false;

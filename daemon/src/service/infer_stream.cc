@@ -49,6 +49,14 @@ void InferStreamReactor::SetError(Slot* s, const absl::Status& status) {
   s->response.set_status_message(std::string(status.message()));
 }
 
+void InferStreamReactor::EndStreamLocked(Slot* read_slot, grpc::Status status) {
+  ReleaseLocked(read_slot);
+  reads_done_ = true;
+  failed_ = true;
+  final_ = std::move(status);
+  MaybeFinishLocked();
+}
+
 void InferStreamReactor::OnReadDone(bool ok) {
   absl::MutexLock lock(&mu_);
   Slot* slot = reading_;
@@ -65,16 +73,12 @@ void InferStreamReactor::OnReadDone(bool ok) {
   if (const grpc::Status parsed =
           grpc::SerializationTraits<v1::InferRequest>::Deserialize(&slot->in, &slot->request);
       !parsed.ok()) {
-    ReleaseLocked(slot);
-    reads_done_ = true;
-    failed_ = true;
     const std::string why =
         parsed.error_message().empty() ? "" : absl::StrCat(" (", parsed.error_message(), ")");
-    final_ = grpc::Status(
-        grpc::StatusCode::INVALID_ARGUMENT,
-        absl::StrCat("stream message ", messages_read_, " is not a valid adaspring.v1.InferRequest",
-                     why, "; the stream ends here"));
-    MaybeFinishLocked();
+    EndStreamLocked(slot, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                       absl::StrCat("stream message ", messages_read_,
+                                                    " is not a valid adaspring.v1.InferRequest",
+                                                    why, "; the stream ends here")));
     return;
   }
   const v1::InferRequest& req = slot->request;
@@ -93,11 +97,7 @@ void InferStreamReactor::OnReadDone(bool ok) {
   }
   if (!auth.ok()) {
     // An authentication failure ends the stream (after answering what is in flight).
-    ReleaseLocked(slot);
-    reads_done_ = true;
-    failed_ = true;
-    final_ = ToGrpc(auth);
-    MaybeFinishLocked();
+    EndStreamLocked(slot, ToGrpc(auth));
     return;
   }
   ++in_scheduler_;

@@ -47,6 +47,9 @@ class InferStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer
   void ReleaseLocked(Slot* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReadNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void QueueWriteLocked(Slot* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Stops reading (the read's slot goes back) and ends the stream with `status` once what is
+  // in flight is answered.
+  void EndStreamLocked(Slot* read_slot, grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Serialises the slot's response into its buffer and starts writing it.
   void StartWriteLocked(Slot* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
