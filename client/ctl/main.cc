@@ -301,8 +301,8 @@ int Main(int argc, char** argv) {
       ->type_name("N")
       ->check(IntegerIn("--daemon-rt-priority", 0, 99, "an integer from 0 to 99"));
   demo->add_option("--app-rt-priority", demo_opts.app_rt_priority,
-                   "Run each app's request thread under SCHED_RR at this priority (default 1; 0 "
-                   "= off: the apps run at --app-nice)")
+                   "Run the apps (every thread of this process, gRPC's included) under SCHED_RR "
+                   "at this priority (default 1; 0 = off: the apps run at --app-nice)")
       ->type_name("N")
       ->check(IntegerIn("--app-rt-priority", 0, 99, "an integer from 0 to 99"));
   demo->add_option("--cpu-wakeup-latency-us", demo_opts.cpu_wakeup_latency_us,

@@ -28,9 +28,10 @@ struct DemoOptions {
   // SCHED_RR priority of the daemon's threads (0 = the normal policy at nice -5), applied only
   // where permitted; what a unit drop-in with CPUSchedulingPolicy=rr does.
   int daemon_rt_priority = 1;
-  // SCHED_RR priority of each app's request thread (0 = off: the apps run at `app_nice`),
-  // applied only where permitted. What an app with a hard latency budget does on a board
-  // where other software competes for the cores; the busy processes stay at the normal policy.
+  // SCHED_RR priority of the apps: every thread of the demo's process, gRPC's included (0 =
+  // off: the apps run at `app_nice`), applied only where permitted. What an app with a hard
+  // latency budget does on a board where other software competes for the cores; the busy
+  // processes stay at the normal policy.
   int app_rt_priority = 1;
   // The daemon's scheduler.cpu_wakeup_latency_us: a PM QoS request that keeps idle CPUs out
   // of idle states slower than this to leave (0: poll/shallow halt only), or -1 for none.

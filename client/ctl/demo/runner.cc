@@ -1,7 +1,6 @@
 // The demo runner: daemon child process, scenario driver, busy processes, app threads and the
 // live view. Reporting is in report.cc.
 #include <fcntl.h>
-#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
@@ -226,15 +225,7 @@ struct Shared {
 void RunApp(const DemoApp& app, const std::string& policy, const std::string& socket,
             const std::string& model, const std::string& pin, const client::IdxImages& images,
             const std::vector<uint8_t>& labels, Clock::time_point start, double duration_s,
-            int offset, int rt_priority, Shared* shared, std::atomic<int>* failures,
-            std::atomic<int>* rt_refused) {
-  if (rt_priority > 0) {
-    // This thread sends the app's requests and, through gRPC's synchronous API, waits for
-    // their answers; threads gRPC starts from it inherit the policy.
-    sched_param param{};
-    param.sched_priority = rt_priority;
-    if (pthread_setschedparam(pthread_self(), SCHED_RR, &param) != 0) rt_refused->fetch_add(1);
-  }
+            int offset, Shared* shared, std::atomic<int>* failures) {
   client::ClientOptions co;
   co.socket_path = socket;
   auto cl = client::Client::Connect(co);
@@ -384,6 +375,20 @@ static bool SetProcessNice(int nice) {
   return ok && !ec;
 }
 
+// Puts every thread of this process under SCHED_RR at `priority` (threads started later
+// inherit their creator's policy). False when not permitted.
+static bool SetProcessRealtime(int priority) {
+  std::error_code ec;
+  bool ok = true;
+  sched_param param{};
+  param.sched_priority = priority;
+  for (const auto& entry : fs::directory_iterator("/proc/self/task", ec)) {
+    const int tid = std::atoi(entry.path().filename().c_str());
+    if (tid > 0 && sched_setscheduler(static_cast<pid_t>(tid), SCHED_RR, &param) != 0) ok = false;
+  }
+  return ok && !ec;
+}
+
 int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
   // Latency-critical apps run at a raised priority like the daemon; the busy processes do not.
   const bool apps_niced = o.app_nice == getpriority(PRIO_PROCESS, 0) || SetProcessNice(o.app_nice);
@@ -459,9 +464,22 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
                                        " (as the systemd unit starts it) needs root "
                                        "or CAP_SYS_NICE\n"));
   }
-  if (o.app_rt_priority > 0)
-    std::cerr << "demo: each app's request thread runs under SCHED_RR priority "
-              << o.app_rt_priority << " where permitted (--app-rt-priority)\n";
+  // The apps' threads are not the only ones their answers wait for: gRPC's epoll poller is
+  // whichever thread of this process happens to wait on gRPC (this process's event reader,
+  // gRPC's executor), and it hands each answer to the app thread waiting for it. A poller
+  // at the normal policy behind the busy processes delayed answers by up to ~5 ms in the
+  // contention phase (perf sched). So the whole process, gRPC's threads included, runs under
+  // the apps' policy; it is set after the daemon started (which has its own) and before this
+  // process starts gRPC. The busy processes go back to the normal policy themselves.
+  if (o.app_rt_priority > 0) {
+    const bool rt = SetProcessRealtime(o.app_rt_priority);
+    std::cerr << (rt ? absl::StrCat("demo: the apps run under SCHED_RR priority ",
+                                    o.app_rt_priority,
+                                    " (every thread of this process, gRPC's included; "
+                                    "--app-rt-priority)\n")
+                     : std::string("demo: real-time scheduling for the apps needs root or "
+                                   "CAP_SYS_NICE; they run at their nice value\n"));
+  }
   std::cerr << (apps_niced ? absl::StrCat("demo: the apps run at nice ", o.app_nice,
                                           ", the busy processes at nice 0\n")
                            : absl::StrCat("demo: the apps run at this shell's nice value (nice ",
@@ -548,7 +566,7 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
     std::cerr << "demo: policy " << policy << (pin.empty() ? "" : " (pinned: " + pin + ")") << "\n";
 
     Shared shared;
-    std::atomic<int> failures{0}, rt_refused{0};
+    std::atomic<int> failures{0};
     // Collect evolution reaction times from the admin event stream.
     std::vector<double> reactions;
     std::mutex reactions_mu;
@@ -576,8 +594,7 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
     for (size_t a = 0; a < apps.size(); ++a)
       threads.emplace_back(RunApp, std::cref(apps[a]), policy, AppSocket(g), model, pin,
                            std::cref(*images), std::cref(*labels), start, per_policy_s,
-                           static_cast<int>(a * 3000), o.app_rt_priority, &shared, &failures,
-                           &rt_refused);
+                           static_cast<int>(a * 3000), &shared, &failures);
 
     // Drive the scenario and print the live view, once per second of wall time.
     size_t step = 0;
@@ -622,9 +639,6 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     for (auto& th : threads) th.join();
-    if (rt_refused.load() > 0)
-      std::cerr << "demo: real-time scheduling for the apps needs root or CAP_SYS_NICE; they ran "
-                   "at their nice value\n";
     busy.Set(0);
     ApplyStep(g, ScenarioStep{}, false);  // clear the override
     events_ctx.TryCancel();
