@@ -81,6 +81,9 @@ int CmdContext(const GlobalOptions& g) {
        {"memory used", FormatBytes(c.memory_used_bytes())},
        {"cpu busy",
         absl::StrCat(FormatPercent(c.cpu_busy_fraction()), " of ", c.cpu_count(), " cpus")},
+       {"cpu quota", c.cpu_quota_cores() > 0
+                         ? absl::StrCat(FormatFixed(c.cpu_quota_cores(), 2), " cores (cgroup)")
+                         : "none"},
        {"cpu frequency", freq},
        {"pressure (avg10)", absl::StrCat("cpu ", FormatFixed(c.psi_cpu_some_avg10(), 1),
                                          "%  memory ", FormatFixed(c.psi_memory_some_avg10(), 1),

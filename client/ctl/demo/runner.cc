@@ -25,6 +25,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "adaspring/client/client.h"
 #include "adaspring/client/idx.h"
 #include "adaspring/v1/admin.grpc.pb.h"
@@ -174,6 +175,146 @@ std::string LastLines(const std::string& path, size_t n) {
   for (const auto& l : lines) absl::StrAppend(&out, "  ", l, "\n");
   return out;
 }
+
+// A CPU cap on the daemon for the scenario steps that ask for one: the daemon's process moves
+// into a child of its cpu cgroup whose bandwidth is limited, and back out when the cap is
+// lifted; what a board's thermal or power manager (or systemd's CPUQuota=) does to a service.
+// A daemon under SCHED_RR is limited by the cgroup v1 real-time bandwidth (cpu.rt_runtime_us
+// per CPU and period: the CFS quota does not apply to real-time threads), otherwise by the CFS
+// quota (v1 cpu.cfs_quota_us, v2 cpu.max). Period 10 ms. Needs root and a cpu controller;
+// without them Set says why once and the scenario runs uncapped.
+class CpuCap {
+ public:
+  CpuCap(pid_t daemon, bool realtime) : daemon_(daemon), realtime_(realtime) {}
+  ~CpuCap() {
+    Set(std::nullopt);
+    std::error_code ec;
+    if (!child_.empty()) fs::remove(child_, ec);
+  }
+
+  // `cores`: the cap, or nullopt to lift it. Returns a line describing what changed ("" when
+  // nothing did).
+  std::string Set(std::optional<double> cores) {
+    if (cores == current_) return "";
+    if (!cores) {
+      current_.reset();
+      if (!inside_) return "";
+      inside_ = false;
+      if (!Write(parent_ + "/cgroup.procs", std::to_string(daemon_)))
+        return absl::StrCat("demo: could not lift the daemon's CPU cap: ", error_);
+      return "demo: the daemon's CPU cap is lifted";
+    }
+    if (failed_) return "";
+    if (child_.empty() && !Prepare()) {
+      failed_ = true;
+      return absl::StrCat("demo: cannot cap the daemon's CPU (", error_,
+                          "); the scenario's cpu_cap_cores is not applied");
+    }
+    constexpr int kPeriodUs = 10000;
+    const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+    std::string how;
+    bool ok = true;
+    if (realtime_) {
+      const int runtime = std::max(100, static_cast<int>(*cores / cpus * kPeriodUs));
+      // The runtime must fit the period: lower the runtime before changing the period.
+      ok = Write(child_ + "/cpu.rt_runtime_us", "0") &&
+           Write(child_ + "/cpu.rt_period_us", std::to_string(kPeriodUs)) &&
+           Write(child_ + "/cpu.rt_runtime_us", std::to_string(runtime));
+      how = absl::StrFormat(
+          "cgroup v1 cpu.rt_runtime_us %d per %d us on each of %u CPUs: the "
+          "daemon runs under SCHED_RR",
+          runtime, kPeriodUs, cpus);
+    } else {
+      const int quota = std::max(1000, static_cast<int>(*cores * kPeriodUs));
+      if (v2_) {
+        ok = Write(child_ + "/cpu.max", absl::StrCat(quota, " ", kPeriodUs));
+        how = absl::StrFormat("cgroup v2 cpu.max %d %d", quota, kPeriodUs);
+      } else {
+        ok = Write(child_ + "/cpu.cfs_period_us", std::to_string(kPeriodUs)) &&
+             Write(child_ + "/cpu.cfs_quota_us", std::to_string(quota));
+        how = absl::StrFormat("cgroup v1 cpu.cfs_quota_us %d per %d us", quota, kPeriodUs);
+      }
+    }
+    if (ok && !inside_) ok = inside_ = Write(child_ + "/cgroup.procs", std::to_string(daemon_));
+    if (!ok) {
+      failed_ = true;
+      return absl::StrCat("demo: cannot cap the daemon's CPU (", error_,
+                          "); the scenario's cpu_cap_cores is not applied");
+    }
+    current_ = cores;
+    return absl::StrFormat("demo: the daemon is capped at %.2f cores (%s)", *cores, how);
+  }
+
+ private:
+  // Finds the daemon's cpu cgroup and creates the capped child beside nothing else in it.
+  bool Prepare() {
+    std::ifstream cg("/proc/" + std::to_string(daemon_) + "/cgroup");
+    std::string line, v1_path, v2_path;
+    bool have_v2 = false;
+    while (std::getline(cg, line)) {
+      const size_t a = line.find(':'), b = line.find(':', a + 1);
+      if (a == std::string::npos || b == std::string::npos) continue;
+      const std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+      if (line.compare(0, a, "0") == 0 && controllers.empty()) {
+        v2_path = path;
+        have_v2 = true;
+      }
+      for (const auto& c : absl::StrSplit(controllers, ','))
+        if (c == "cpu") v1_path = path;
+    }
+    // Mount points of the cgroup hierarchies (mount roots other than "/" are not handled: the
+    // demo runs on a host, not in a container).
+    std::ifstream mi("/proc/self/mountinfo");
+    std::string v1_mount, v2_mount;
+    while (std::getline(mi, line)) {
+      const std::vector<std::string> f = absl::StrSplit(line, ' ', absl::SkipEmpty());
+      size_t dash = 0;
+      while (dash < f.size() && f[dash] != "-") ++dash;
+      if (f.size() < 5 || dash + 3 >= f.size() || f[3] != "/") continue;
+      if (f[dash + 1] == "cgroup2" && v2_mount.empty()) v2_mount = f[4];
+      if (f[dash + 1] == "cgroup")
+        for (const auto& o : absl::StrSplit(f[dash + 3], ','))
+          if (o == "cpu") v1_mount = f[4];
+    }
+    if (!v1_path.empty() && !v1_mount.empty()) {
+      parent_ = v1_mount + (v1_path == "/" ? "" : v1_path);
+    } else if (have_v2 && !v2_mount.empty() && !realtime_) {
+      parent_ = v2_mount + (v2_path == "/" ? "" : v2_path);
+      v2_ = true;
+    } else {
+      error_ = realtime_ ? "no cgroup v1 cpu controller for a real-time daemon"
+                         : "no cpu cgroup controller found";
+      return false;
+    }
+    child_ = absl::StrCat(parent_, "/adaspring-demo-cap-", daemon_);
+    std::error_code ec;
+    fs::create_directory(child_, ec);
+    if (ec) {
+      error_ = absl::StrCat(child_, ": ", ec.message());
+      child_.clear();
+      return false;
+    }
+    if (v2_ && !fs::exists(child_ + "/cpu.max")) {
+      error_ = absl::StrCat(child_, ": no cpu.max (the cpu controller is not enabled there)");
+      return false;
+    }
+    return true;
+  }
+
+  bool Write(const std::string& path, const std::string& value) {
+    std::ofstream f(path);
+    f << value << std::flush;
+    if (f) return true;
+    error_ = absl::StrCat("writing ", value, " to ", path, ": ", std::strerror(errno));
+    return false;
+  }
+
+  pid_t daemon_;
+  bool realtime_;
+  bool v2_ = false, inside_ = false, failed_ = false;
+  std::optional<double> current_;
+  std::string parent_, child_, error_;
+};
 
 // Real CPU contention: `n` forked processes spinning until stopped.
 class BusyProcs {
@@ -588,8 +729,11 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
     }
 
     BusyProcs busy;
+    CpuCap cap(daemon_proc.pid(), realtime);
     const auto start = Clock::now() + std::chrono::milliseconds(300);
     ApplyStep(g, scenario->steps.front(), false);
+    if (const std::string note = cap.Set(scenario->steps.front().cpu_cap_cores); !note.empty())
+      std::cerr << note << "\n";
     std::vector<std::thread> threads;
     for (size_t a = 0; a < apps.size(); ++a)
       threads.emplace_back(RunApp, std::cref(apps[a]), policy, AppSocket(g), model, pin,
@@ -608,6 +752,8 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
         ++step;
         const ScenarioStep& st = scenario->steps[step];
         busy.Set(st.busy_procs);
+        if (const std::string note = cap.Set(st.cpu_cap_cores); !note.empty())
+          std::cerr << note << "\n";
         ApplyStep(g, st, false);
         if (st.phase != phase) {
           phase = st.phase;
@@ -640,6 +786,7 @@ int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {
     }
     for (auto& th : threads) th.join();
     busy.Set(0);
+    (void)cap.Set(std::nullopt);
     ApplyStep(g, ScenarioStep{}, false);  // clear the override
     events_ctx.TryCancel();
     if (events.joinable()) events.join();

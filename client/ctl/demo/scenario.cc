@@ -47,7 +47,7 @@ absl::StatusOr<Scenario> ParseScenario(const std::string& text, const std::strin
         return bad("header needs the columns t_s and phase");
       for (const auto& h : header) {
         static const char* kKnown[] = {"t_s",   "phase",  "memory_available_mb", "battery_pct",
-                                       "on_ac", "temp_c", "busy_procs"};
+                                       "on_ac", "temp_c", "busy_procs",          "cpu_cap_cores"};
         if (std::find(std::begin(kKnown), std::end(kKnown), h) == std::end(kKnown))
           return bad(absl::StrCat("unknown column '", h, "'"));
       }
@@ -78,10 +78,14 @@ absl::StatusOr<Scenario> ParseScenario(const std::string& text, const std::strin
         st.on_ac = v != 0;
       else if (h == "busy_procs")
         st.busy_procs = static_cast<int>(v);
+      else if (h == "cpu_cap_cores")
+        st.cpu_cap_cores = v;
     }
     if (st.phase.empty()) return bad("empty phase");
     if (!sc.steps.empty() && st.t_s < sc.steps.back().t_s) return bad("t_s goes backwards");
     if (st.busy_procs < 0 || st.busy_procs > 16) return bad("busy_procs must be 0..16");
+    if (st.cpu_cap_cores && !(*st.cpu_cap_cores >= 0.01 && *st.cpu_cap_cores <= 1024))
+      return bad("cpu_cap_cores must be 0.01..1024 (empty: no cap)");
     sc.steps.push_back(std::move(st));
   }
   if (sc.steps.empty()) return absl::InvalidArgumentError(name + ": no steps");

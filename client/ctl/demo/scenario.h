@@ -2,9 +2,11 @@
 // admin API's context override, plus a number of real busy processes (CPU contention the daemon
 // must notice by itself). Format (docs/USER-GUIDE.md):
 //   # tight_phase: <phase name>         (directive: the phase reported as "tight")
-//   t_s,phase,memory_available_mb,battery_pct,on_ac,temp_c,busy_procs
+//   t_s,phase,memory_available_mb,battery_pct,on_ac,temp_c,busy_procs[,cpu_cap_cores]
 // An empty cell leaves that value to the daemon's sensors. Times are scenario seconds; the
-// runner stretches them to each policy's share of --duration.
+// runner stretches them to each policy's share of --duration. cpu_cap_cores is not an
+// override: the runner puts the daemon into a CPU-capped cgroup for that step (what a
+// board's thermal or power manager, or systemd's CPUQuota=, does to a service); empty: no cap.
 #ifndef ADASPRING_CLIENT_CTL_DEMO_SCENARIO_H_
 #define ADASPRING_CLIENT_CTL_DEMO_SCENARIO_H_
 
@@ -19,7 +21,7 @@ namespace adaspring::ctl {
 struct ScenarioStep {
   double t_s = 0;
   std::string phase;
-  std::optional<double> memory_available_mb, battery_pct, temp_c;
+  std::optional<double> memory_available_mb, battery_pct, temp_c, cpu_cap_cores;
   std::optional<bool> on_ac;
   int busy_procs = 0;
 };

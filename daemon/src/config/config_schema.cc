@@ -150,8 +150,9 @@ double NumericValue(const Field& field, const DaemonConfig& config) {
 
 const std::vector<std::string>& ContextSourceNames() {
   // Kept in step with the names the context sources report (daemon/src/context).
-  static const std::vector<std::string> kNames = {"rapl", "hwmon", "thermal", "cgroup", "meminfo",
-                                                  "psi",  "cpu",   "cpufreq", "battery"};
+  static const std::vector<std::string> kNames = {"rapl",    "hwmon",  "thermal", "cgroup",
+                                                  "meminfo", "psi",    "cpu",     "cgroup-cpu",
+                                                  "cpufreq", "battery"};
   return kNames;
 }
 

@@ -20,6 +20,7 @@ struct CgroupMounts {
   bool found_mountinfo = false;
   Mount v2;
   Mount v1_memory;
+  Mount v1_cpu;
 };
 
 CgroupMounts ParseMountinfo(FileSystem& fs) {
@@ -39,10 +40,12 @@ CgroupMounts ParseMountinfo(FileSystem& fs) {
     const Mount mount{fields[3], fields[4]};
     if (type == "cgroup2" && mounts.v2.point.empty()) {
       mounts.v2 = mount;
-    } else if (type == "cgroup" && dash + 3 < fields.size() && mounts.v1_memory.point.empty()) {
+    } else if (type == "cgroup" && dash + 3 < fields.size()) {
       const std::vector<std::string> options = absl::StrSplit(fields[dash + 3], ',');
-      for (const std::string& option : options)
-        if (option == "memory") mounts.v1_memory = mount;
+      for (const std::string& option : options) {
+        if (option == "memory" && mounts.v1_memory.point.empty()) mounts.v1_memory = mount;
+        if (option == "cpu" && mounts.v1_cpu.point.empty()) mounts.v1_cpu = mount;
+      }
     }
   }
   return mounts;
@@ -64,7 +67,7 @@ absl::StatusOr<CgroupPaths> LocateCgroups(FileSystem& fs) {
   absl::StatusOr<std::string> content = fs.ReadFile("/proc/self/cgroup");
   if (!content.ok()) return content.status();
   std::string v2_path;
-  std::string v1_path;
+  std::string v1_path, v1_cpu_path;
   bool have_v2 = false;
   const std::vector<std::string> lines = absl::StrSplit(*content, '\n', absl::SkipEmpty());
   size_t parsed = 0;
@@ -82,8 +85,10 @@ absl::StatusOr<CgroupPaths> LocateCgroups(FileSystem& fs) {
       continue;
     }
     const std::vector<std::string> controllers = absl::StrSplit(fields[1], ',');
-    for (const std::string& controller : controllers)
+    for (const std::string& controller : controllers) {
       if (controller == "memory") v1_path = fields[2];
+      if (controller == "cpu") v1_cpu_path = fields[2];
+    }
   }
 
   if (parsed == 0) {
@@ -104,6 +109,7 @@ absl::StatusOr<CgroupPaths> LocateCgroups(FileSystem& fs) {
       mounts.v2 = Mount{"/", "/sys/fs/cgroup/unified"};
     }
     if (fs.Exists("/sys/fs/cgroup/memory")) mounts.v1_memory = Mount{"/", "/sys/fs/cgroup/memory"};
+    if (fs.Exists("/sys/fs/cgroup/cpu")) mounts.v1_cpu = Mount{"/", "/sys/fs/cgroup/cpu"};
   }
   CgroupPaths paths;
   paths.v2_mount = mounts.v2.point;
@@ -112,6 +118,9 @@ absl::StatusOr<CgroupPaths> LocateCgroups(FileSystem& fs) {
   paths.v1_memory_mount = mounts.v1_memory.point;
   if (!v1_path.empty() && !paths.v1_memory_mount.empty())
     paths.v1_memory_dir = CgroupDir(mounts.v1_memory.point, mounts.v1_memory.root, v1_path);
+  paths.v1_cpu_mount = mounts.v1_cpu.point;
+  if (!v1_cpu_path.empty() && !paths.v1_cpu_mount.empty())
+    paths.v1_cpu_dir = CgroupDir(mounts.v1_cpu.point, mounts.v1_cpu.root, v1_cpu_path);
   return paths;
 }
 

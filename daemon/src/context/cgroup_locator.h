@@ -1,4 +1,4 @@
-// Finds the daemon's memory cgroup directories from /proc/self/cgroup and
+// Finds the daemon's memory and cpu cgroup directories from /proc/self/cgroup and
 // /proc/self/mountinfo, for cgroup v2, v1 and hybrid hierarchies.
 #ifndef ADASPRING_DAEMON_CONTEXT_CGROUP_LOCATOR_H_
 #define ADASPRING_DAEMON_CONTEXT_CGROUP_LOCATOR_H_
@@ -15,12 +15,16 @@ struct CgroupPaths {
   std::string v2_dir;           // the process's v2 cgroup directory ("" without v2)
   std::string v1_memory_mount;  // v1 hierarchy carrying the memory controller, or ""
   std::string v1_memory_dir;    // the process's v1 memory cgroup directory, or ""
+  std::string v1_cpu_mount;     // v1 hierarchy carrying the cpu controller, or ""
+  std::string v1_cpu_dir;       // the process's v1 cpu cgroup directory, or ""
 };
 
-// Reads /proc/self/cgroup ("0::/path" for v2, "N:...memory...:/path" for v1) and maps the
+// Reads /proc/self/cgroup ("0::/path" for v2, "N:...memory...:/path" and "N:...cpu...:/path"
+// for v1) and maps the
 // paths through the cgroup mounts listed in /proc/self/mountinfo (mount root stripped, as in
 // containers with bind-mounted hierarchies). Without mountinfo the usual places are assumed
-// (/sys/fs/cgroup, /sys/fs/cgroup/unified, /sys/fs/cgroup/memory). NOT_FOUND when
+// (/sys/fs/cgroup, /sys/fs/cgroup/unified, /sys/fs/cgroup/memory, /sys/fs/cgroup/cpu).
+// NOT_FOUND when
 // /proc/self/cgroup is missing.
 absl::StatusOr<CgroupPaths> LocateCgroups(FileSystem& fs);
 

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "context/battery_source.h"
+#include "context/cgroup_cpu_source.h"
 #include "context/cgroup_source.h"
 #include "context/cpu_source.h"
 #include "context/cpufreq_source.h"
@@ -46,6 +47,7 @@ std::vector<std::shared_ptr<Source>> MakeDefaultSources(std::shared_ptr<FileSyst
   sources.push_back(std::make_shared<MeminfoSource>(fs));
   sources.push_back(std::make_shared<PsiSource>(fs));
   sources.push_back(std::make_shared<CpuSource>(fs));
+  sources.push_back(std::make_shared<CgroupCpuSource>(fs));
   sources.push_back(std::make_shared<CpufreqSource>(fs));
   sources.push_back(std::make_shared<BatterySource>(fs));
   for (auto& source : sources) {

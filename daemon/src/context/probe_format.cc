@@ -67,6 +67,7 @@ std::vector<Field> Fields(const ContextSnapshot& s) {
       {"cpu_max_freq_khz",
        Field{"", absl::StrCat(s.cpu_max_freq_khz), absl::StrCat(s.cpu_max_freq_khz, " kHz")}},
       {"cpu_count", Field{"", absl::StrCat(s.cpu_count), absl::StrCat(s.cpu_count)}},
+      {"cpu_quota_cores", number(s.cpu_quota_cores, " cores")},
       {"psi_cpu_some_avg10", number(s.psi_cpu_some_avg10, " %")},
       {"psi_memory_some_avg10", number(s.psi_memory_some_avg10, " %")},
       {"psi_io_some_avg10", number(s.psi_io_some_avg10, " %")},

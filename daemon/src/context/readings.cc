@@ -10,6 +10,7 @@ void ApplyValues(const ContextValues& v, ContextSnapshot* s) {
   if (v.memory_limit_bytes) s->memory_limit_bytes = *v.memory_limit_bytes;
   if (v.memory_used_bytes) s->memory_used_bytes = *v.memory_used_bytes;
   if (v.cpu_busy_fraction) s->cpu_busy_fraction = *v.cpu_busy_fraction;
+  if (v.cpu_quota_cores) s->cpu_quota_cores = *v.cpu_quota_cores;
   if (v.cpu_freq_khz) s->cpu_freq_khz = *v.cpu_freq_khz;
   if (v.cpu_max_freq_khz) s->cpu_max_freq_khz = *v.cpu_max_freq_khz;
   if (v.cpu_count) s->cpu_count = *v.cpu_count;

@@ -21,6 +21,7 @@ struct ContextValues {
   std::optional<int64_t> cpu_freq_khz;
   std::optional<int64_t> cpu_max_freq_khz;
   std::optional<uint32_t> cpu_count;
+  std::optional<double> cpu_quota_cores;
   std::optional<double> psi_cpu_some_avg10;
   std::optional<double> psi_memory_some_avg10;
   std::optional<double> psi_io_some_avg10;

@@ -58,6 +58,7 @@ struct ContextSnapshot {
   bool has_battery = false;                    // 18
   std::vector<SourceStatus> sources;           // 19
   bool overridden = false;                     // 20
+  double cpu_quota_cores = 0;                  // 21: cgroup CPU bandwidth, 0 = no limit
 
   // Extras: why this snapshot was published ("timer", "psi", "replay", "override",
   // "timeout"), the phase of a replayed trace, and the monotonic sample time.

@@ -29,6 +29,14 @@ Budgets ComputeBudgets(const context::ContextSnapshot& s, const PolicyConfig& po
   double capacity = cores * (1.0 - policy.cpu_reserve_fraction) - outside;
   std::string cpu_note =
       absl::StrFormat("cpu: %.0f cores, outside load %.2f cores", cores, outside);
+  if (s.cpu_quota_cores > 0) {
+    // The cgroup's bandwidth limit counts all of the daemon's threads, whatever else runs.
+    const double quota = s.cpu_quota_cores * (1.0 - policy.cpu_reserve_fraction);
+    if (quota < capacity) {
+      capacity = quota;
+      absl::StrAppend(&cpu_note, absl::StrFormat(", cgroup quota %.2f cores", s.cpu_quota_cores));
+    }
+  }
   if (s.cpu_freq_khz > 0 && s.cpu_max_freq_khz > 0 && s.cpu_freq_khz < s.cpu_max_freq_khz) {
     const double scale = static_cast<double>(s.cpu_freq_khz) / s.cpu_max_freq_khz;
     capacity *= scale;

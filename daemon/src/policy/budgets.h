@@ -3,7 +3,8 @@
 //   memory_bytes = memory_available - memory_reserve   (the daemon's variants already count as
 //                  used; the evolver cache keeps recently used variants, so a downgrade does
 //                  not immediately show up as "available" and the budget does not flap)
-//   cpu_capacity = cores x (1 - cpu_reserve_fraction) - outside load, scaled by
+//   cpu_capacity = cores x (1 - cpu_reserve_fraction) - outside load, or the cgroup's CPU
+//                  quota x (1 - cpu_reserve_fraction) when that is less, scaled by
 //                  cpu_freq / cpu_max_freq (throttling) and halved within thermal_headroom_c
 //                  of the trip point. Outside load = busy cores minus the daemon's own compute
 //                  (an override of cpu_busy_fraction is outside load already).

@@ -58,6 +58,7 @@ v1::ContextSnapshot ToProto(const context::ContextSnapshot& s) {
     st->set_reason(src.reason);
   }
   p.set_overridden(s.overridden);
+  p.set_cpu_quota_cores(s.cpu_quota_cores);
   return p;
 }
 

@@ -21,9 +21,10 @@ TEST(DefaultSourcesTest, OrderAndNamesMatchTheConfigSchema) {
   auto fs = std::make_shared<RealFileSystem>("/nonexistent");
   SourceOptions options;
   options.extra_cgroup = "/apps.slice";
-  EXPECT_EQ(Names(MakeDefaultSources(fs, options)),
-            (std::vector<std::string>{"rapl", "hwmon", "thermal", "cgroup", "cgroup:/apps.slice",
-                                      "meminfo", "psi", "cpu", "cpufreq", "battery"}));
+  EXPECT_EQ(
+      Names(MakeDefaultSources(fs, options)),
+      (std::vector<std::string>{"rapl", "hwmon", "thermal", "cgroup", "cgroup:/apps.slice",
+                                "meminfo", "psi", "cpu", "cgroup-cpu", "cpufreq", "battery"}));
 }
 
 TEST(DefaultSourcesTest, DisabledSourcesAreListedAsAbsent) {
