@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -112,6 +113,55 @@ TEST(DemoTest, ShortRunIsConsistentAndFailsNoRequest) {
   const std::string png = ReadAll(out + "/plot.png");
   ASSERT_GT(png.size(), 1000u);
   EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+}
+
+TEST(DemoTest, AScenarioMayCapTheDaemonsCpuAndTheCapIsLiftedAfterwards) {
+  const std::string models = std::string(ADASPRING_SOURCE_DIR) + "/models";
+  const std::string daemon = std::string(ADASPRING_BINARY_DIR) + "/daemon/adaspringd";
+  if (!Exists(models + "/smallres28.asb")) GTEST_SKIP() << "no bundled model in " << models;
+  if (!Exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"))
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  if (!CtlBuilt() || !Exists(daemon)) GTEST_SKIP() << "adaspringctl/adaspringd not built";
+  TempDir dir;
+  WriteFile(dir.path() + "/capped.csv",
+            "t_s,phase,busy_procs,cpu_cap_cores\n0,calm,0,\n4,capped,0,0.5\n8,after,0,\n");
+  const CtlResult r = RunCtl({"demo", "--duration", "6", "--policies", "adaptive", "--scenario",
+                              dir.path() + "/capped.csv", "--out", dir.path() + "/out",
+                              "--models-dir", models, "--daemon", daemon, "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // As root the daemon is capped and released; elsewhere the demo says it cannot cap.
+  const bool capped = r.err.find("demo: the daemon is capped at 0.50 cores") != std::string::npos;
+  if (capped) {
+    EXPECT_NE(r.err.find("demo: the daemon's CPU cap is lifted"), std::string::npos) << r.err;
+  } else {
+    EXPECT_NE(r.err.find("demo: cannot cap the daemon's CPU ("), std::string::npos) << r.err;
+  }
+  const json summary = json::parse(ReadAll(dir.path() + "/out/summary.json"));
+  for (const char* app : {"camera", "assistant", "wearable"})
+    EXPECT_EQ(summary["policies"]["adaptive"]["apps"][app]["failed_requests"].get<int64_t>(), 0)
+        << app;
+  // The capped child cgroup is gone.
+  std::string left;
+  for (const char* mount : {"/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup"}) {
+    if (!Exists(mount)) continue;
+    for (const auto& e : std::filesystem::directory_iterator(mount))
+      if (e.path().filename().string().rfind("adaspring-demo-cap-", 0) == 0) left = e.path();
+  }
+  EXPECT_EQ(left, "");
+}
+
+TEST(DemoTest, ABadCpuCapInTheScenarioIsAUsageError) {
+  if (!Exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"))
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  if (!CtlBuilt()) GTEST_SKIP() << "adaspringctl not built";
+  TempDir dir;
+  WriteFile(dir.path() + "/bad.csv", "t_s,phase,cpu_cap_cores\n0,calm,0\n");
+  const CtlResult r = RunCtl({"demo", "--duration", "3", "--scenario", dir.path() + "/bad.csv",
+                              "--out", dir.path() + "/out", "--quiet"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("bad.csv:2: cpu_cap_cores must be 0.01..1024 (empty: no cap)"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST(DemoTest, ADaemonThatExitsAtStartIsReportedAtOnceWithTheEndOfItsLog) {
