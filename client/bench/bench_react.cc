@@ -133,7 +133,12 @@ int React(int argc, char** argv) {
   app.add_flag("--json", json, "One JSON line");
   ADASPRING_BENCH_PARSE(app, argc, argv);
   if (socket.empty()) socket = client::DefaultSocketPath();
-  if (admin_socket.empty()) admin_socket = client::AdminSocketFor(socket);
+  const bool admin_given = !admin_socket.empty();
+  if (!admin_given) admin_socket = client::AdminSocketFor(socket);
+  if (absl::Status s = CheckSockets(socket, admin_socket, admin_given); !s.ok()) {
+    std::fprintf(stderr, "react: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
 
   auto app_channel = client::internal::MakeChannel(socket, {});
   auto stub = v1::Inference::NewStub(app_channel);
