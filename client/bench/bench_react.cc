@@ -127,7 +127,8 @@ int React(int argc, char** argv) {
       ->check(CLI::Range(1, 64));
   app.add_option("--repeats", repeats, "Squeezes per path, each followed by a relax (default 10)")
       ->check(CLI::Range(1, 1000));
-  app.add_option("--settle-ms", settle_ms, "Wait this long for a session to react (default 1500)");
+  app.add_option("--settle-ms", settle_ms, "Wait this long for a session to react (default 1500)")
+      ->check(CLI::Range(0, 3600000));
   app.add_option("--context-root", context_root,
                  "The daemon's --context-root: enables the timer path via DIR/proc/meminfo");
   app.add_flag("--json", json, "One JSON line");

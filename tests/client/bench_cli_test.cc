@@ -47,6 +47,10 @@ TEST(BenchCliTest, UsageErrorsExitWith2) {
       {"evolve", "--arch", "smallres28", "--switches", "0"},
       {"search", "--threads", "0"},
       {"search", "--queries", "-1"},
+      {"serve", "--workers", "100000"},
+      {"serve", "--workers", "-1"},
+      {"serve", "--rate", "-5"},
+      {"react", "--settle-ms", "-1"},
       {"nosuchcommand"},
       {},
   };
