@@ -6,7 +6,9 @@
 //       "smallest":...,"configs":N,"kendall_tau":...,"mae_pt":...,"images":...,
 //       "split_half_tau":...,"tau_noise_ceiling":...}
 // Accuracies are fractions of DIR/t10k-*; `configs` random configurations (not among the
-// bundle's fitted ones) are measured and compared with the bundle's predictor.
+// bundle's fitted ones) are measured and compared with the bundle's predictor. A figure that
+// is not defined for so few configurations (tau needs 2, MAE 1) is null in JSON and "n/a" in
+// the text output.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -97,11 +99,14 @@ int AccuracyBench(int argc, char** argv) {
       ->required();
   app.add_option("--configs", configs,
                  "random held-out configurations for the predictor (0: headline figures only; "
-                 "tau then prints as null)")
+                 "tau and MAE then print as null, or n/a without --json)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--threads", threads, "OpenMP threads (0 = all cores)")->capture_default_str();
-  app.add_option("--max-images", max_images, "use only the first N test images (0 = all)");
+  app.add_option("--threads", threads, "OpenMP threads, 0..256 (0 = all cores)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 256));
+  app.add_option("--max-images", max_images, "use only the first N test images (0 = all)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--seed", seed, "configuration sampling seed")->capture_default_str();
   app.add_flag("--json", json, "one JSON object per line");
   ADASPRING_BENCH_PARSE(app, argc, argv);
@@ -115,9 +120,12 @@ int AccuracyBench(int argc, char** argv) {
   auto data = train::LoadSplit(data_dir, "t10k");
   if (!data.ok()) return fail(data.status());
   const adaspring::engine::ArchSpec& arch = (*model)->arch();
-  if (data->channels != arch.in_channels || data->height != arch.in_height ||
-      data->width != arch.in_width)
-    return fail(absl::InvalidArgumentError("test images do not match the model's input shape"));
+  if (absl::Status s = train::CheckImageShape(*data, arch.in_channels, arch.in_height,
+                                              arch.in_width, "the model's inputs");
+      !s.ok())
+    return fail(s);
+  if (absl::Status s = train::CheckLabels(*data, arch.num_classes, "the model"); !s.ok())
+    return fail(s);
   train::SetTrainingThreads(threads);
 
   TestSet set;
@@ -176,7 +184,7 @@ int AccuracyBench(int argc, char** argv) {
   }
   double mae = 0;
   for (size_t i = 0; i < measured.size(); ++i) mae += std::abs(measured[i] - predicted[i]);
-  mae = measured.empty() ? 0 : 100 * mae / measured.size();
+  mae = measured.empty() ? NAN : 100 * mae / measured.size();
   const double tau = adaspring::engine::AccuracyPredictor::KendallTau(measured, predicted);
   // How far test-set sampling noise alone limits tau. The configurations' accuracies on the
   // even- and odd-numbered images are two independent measurements of half the size:
@@ -189,32 +197,37 @@ int AccuracyBench(int argc, char** argv) {
   const double r_half = Pearson(even, odd);
   const double reliability = r_half > 0 ? 2 * r_half / (1 + r_half) : 0;
   const double tau_ceiling = 2 / M_PI * std::asin(std::sqrt(reliability));
-  auto json_num = [](double v) {
-    return std::isfinite(v) ? absl::StrFormat("%.4f", v) : std::string("null");
+  auto json_num = [](double v, int decimals = 4) {
+    return std::isfinite(v) ? absl::StrFormat("%.*f", decimals, v) : std::string("null");
+  };
+  auto text_num = [](double v, int decimals) {
+    return std::isfinite(v) ? absl::StrFormat("%.*f", decimals, v) : std::string("n/a");
   };
 
   if (json) {
     std::printf(
         "{\"bench\":\"accuracy\",\"model\":\"%s\",\"full_f32\":%.4f,\"full_int8\":%.4f,"
         "\"narrow_f32\":%.4f,\"smallest\":%.4f,\"configs\":%d,\"kendall_tau\":%s,"
-        "\"mae_pt\":%.3f,\"predictor\":\"%s\",\"images\":%d,\"split_half_tau\":%s,"
+        "\"mae_pt\":%s,\"predictor\":\"%s\",\"images\":%d,\"split_half_tau\":%s,"
         "\"tau_noise_ceiling\":%s}\n",
         model_path.c_str(), full_f32, full_int8, narrow, smallest,
         static_cast<int>(measured.size()),
-        // JSON has no NaN: tau is undefined for fewer than 2 configurations.
-        json_num(tau).c_str(), mae, std::string(estimator->kind()).c_str(), set.count,
-        json_num(split_half_tau).c_str(),
+        // JSON has no NaN: tau is undefined for fewer than 2 configurations, MAE for none.
+        json_num(tau).c_str(), json_num(mae, 3).c_str(), std::string(estimator->kind()).c_str(),
+        set.count, json_num(split_half_tau).c_str(),
         json_num(measured.size() >= 2 ? tau_ceiling : NAN).c_str());
   } else {
     std::printf("model %s on %d test images\n", model_path.c_str(), set.count);
     std::printf("  full f32 %.4f  full int8 %.4f  narrowest f32 %.4f  smallest %.4f\n", full_f32,
                 full_int8, narrow, smallest);
-    std::printf("  predictor (%s) on %zu held-out configs: Kendall tau %.3f, MAE %.2f pt\n",
-                std::string(estimator->kind()).c_str(), measured.size(), tau, mae);
+    std::printf("  predictor (%s) on %zu held-out configs: Kendall tau %s, MAE %s%s\n",
+                std::string(estimator->kind()).c_str(), measured.size(), text_num(tau, 3).c_str(),
+                text_num(mae, 2).c_str(), std::isfinite(mae) ? " pt" : "");
     std::printf(
-        "  test-set noise: split-half tau %.3f; a predictor of the true accuracies would reach "
-        "tau ~%.3f\n",
-        split_half_tau, tau_ceiling);
+        "  test-set noise: split-half tau %s; a predictor of the true accuracies would reach "
+        "tau %s\n",
+        text_num(split_half_tau, 3).c_str(),
+        measured.size() >= 2 ? ("~" + text_num(tau_ceiling, 3)).c_str() : "n/a");
   }
   return 0;
 }

@@ -43,6 +43,24 @@ absl::StatusOr<v1::ModelInfo> FindModel(v1::Admin::Stub& admin, const std::strin
                                           : absl::StrCat("model ", name, " is not loaded"));
 }
 
+absl::Status CheckSockets(const std::string& socket, const std::string& admin_socket,
+                          bool admin_given) {
+  if (!client::internal::SocketExists(socket)) {
+    return absl::UnavailableError(
+        absl::StrCat("adaspringd is not running (no socket at ", socket, "; see --socket)"));
+  }
+  if (client::internal::SocketExists(admin_socket)) return absl::OkStatus();
+  if (admin_given) {
+    return absl::UnavailableError(absl::StrCat("no admin socket at ", admin_socket,
+                                               " (see --admin-socket), although adaspringd has "
+                                               "its app socket at ",
+                                               socket));
+  }
+  return absl::UnavailableError(
+      absl::StrCat("no admin socket at ", admin_socket, " (derived from --socket ", socket,
+                   "); give the daemon's admin socket with --admin-socket"));
+}
+
 std::string ResolveConfig(const v1::ModelInfo& model, const std::string& spec) {
   if (spec == "full") return model.full().text();
   if (spec == "smallest") return model.smallest().text();

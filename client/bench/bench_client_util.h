@@ -19,6 +19,13 @@ namespace adaspring::bench {
 absl::StatusOr<v1::ModelInfo> FindModel(v1::Admin::Stub& admin, const std::string& name,
                                         const std::string& socket);
 
+// For the benchmarks that use both sockets (react, soak), before anything else: UNAVAILABLE
+// naming the socket that is missing. The app socket `socket`: "adaspringd is not running (no
+// socket at SOCKET; see --socket)"; else the admin socket, given with --admin-socket
+// (`admin_given`) or derived from `socket`, which the message then says.
+absl::Status CheckSockets(const std::string& socket, const std::string& admin_socket,
+                          bool admin_given);
+
 // "full" / "smallest" -> that configuration's text; anything else is taken as text.
 std::string ResolveConfig(const v1::ModelInfo& model, const std::string& spec);
 

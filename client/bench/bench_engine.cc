@@ -47,8 +47,10 @@ int EngineBench(int argc, char** argv) {
   app.add_option("--config", config_text,
                  "full | smallest | narrowest | canonical text (default full)");
   app.add_option("--precision", precision, "f32 | int8 (overrides the config's)");
-  app.add_option("--threads", threads, "OpenMP threads (default 1; 0 = all cores)");
-  app.add_option("--batch", batch, "images per run, 1..256 (default 1)");
+  app.add_option("--threads", threads, "OpenMP threads, 0..256 (default 1; 0 = all cores)")
+      ->check(CLI::Range(0, 256));
+  app.add_option("--batch", batch, "images per run, 1..256 (default 1)")
+      ->check(CLI::Range(1, engine::kMaxBatch));
   app.add_option("--reps", reps, "timed runs (default 200)");
   app.add_option("--layer-reps", layer_reps, "runs per primitive alone (default: reps)");
   app.add_option("--rounds", rounds,

@@ -60,7 +60,8 @@ int EvolveBench(int argc, char** argv) {
       "built-in architecture, random weights: " + absl::StrJoin(engine::BuiltinArchNames(), ", "));
   auto* model_opt = app.add_option("--model", model_path, "model bundle (.asb)");
   arch_opt->excludes(model_opt);
-  app.add_option("--switches", switches, "evolutions of each kind (default 100)");
+  app.add_option("--switches", switches, "evolutions of each kind, >= 1 (default 100)")
+      ->check(CLI::Range(1, 1000000));
   app.add_flag("--json", json, "one JSON object per line");
   bool no_winograd = false;
   app.add_flag("--no-winograd", no_winograd,

@@ -127,13 +127,19 @@ int React(int argc, char** argv) {
       ->check(CLI::Range(1, 64));
   app.add_option("--repeats", repeats, "Squeezes per path, each followed by a relax (default 10)")
       ->check(CLI::Range(1, 1000));
-  app.add_option("--settle-ms", settle_ms, "Wait this long for a session to react (default 1500)");
+  app.add_option("--settle-ms", settle_ms, "Wait this long for a session to react (default 1500)")
+      ->check(CLI::Range(0, 3600000));
   app.add_option("--context-root", context_root,
                  "The daemon's --context-root: enables the timer path via DIR/proc/meminfo");
   app.add_flag("--json", json, "One JSON line");
   ADASPRING_BENCH_PARSE(app, argc, argv);
   if (socket.empty()) socket = client::DefaultSocketPath();
-  if (admin_socket.empty()) admin_socket = client::AdminSocketFor(socket);
+  const bool admin_given = !admin_socket.empty();
+  if (!admin_given) admin_socket = client::AdminSocketFor(socket);
+  if (absl::Status s = CheckSockets(socket, admin_socket, admin_given); !s.ok()) {
+    std::fprintf(stderr, "react: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
 
   auto app_channel = client::internal::MakeChannel(socket, {});
   auto stub = v1::Inference::NewStub(app_channel);

@@ -168,8 +168,10 @@ int Search(int argc, char** argv) {
       ->check(CLI::Range(1, 256));
   app.add_option("--threads", threads, "Inference threads (default 1)")->check(CLI::Range(1, 256));
   app.add_option("--state-dir", state_dir, "Cache the latency table here (default: none)");
-  app.add_option("--queries", queries, "Per-app queries timed (default 5000)");
-  app.add_option("--joint-trials", joint_trials, "Joint searches timed (default 300)");
+  app.add_option("--queries", queries, "Per-app queries timed (default 5000)")
+      ->check(CLI::Range(0, 100000000));
+  app.add_option("--joint-trials", joint_trials, "Joint searches timed (default 300)")
+      ->check(CLI::Range(0, 10000000));
   app.add_option("--mape-configs", mape_configs, "Random configurations built and timed (50)")
       ->check(CLI::Range(0, 100000));
   app.add_option("--mape-reps", mape_reps, "Timed runs per configuration (median; default 10)")
@@ -188,8 +190,9 @@ int Search(int argc, char** argv) {
   if (!model_path.empty()) {
     auto m = engine::ReadBundle(model_path);
     if (!m.ok()) {
+      // An unusable model file is a failed benchmark (1), as in engine and evolve.
       std::fprintf(stderr, "search: %s\n", std::string(m.status().message()).c_str());
-      return 2;
+      return 1;
     }
     model = *m;
   } else {

@@ -274,11 +274,14 @@ int Serve(int argc, char** argv) {
       ->check(CLI::Range(1, 256));
   app.add_option("--config", o.config, "Pinned configuration: full, smallest or canonical text");
   app.add_option("--model", o.model, "Model name (default: the first loaded model)");
-  app.add_option("--rate", o.rate_hz, "Target total request rate, Hz (default: closed loop)");
+  app.add_option("--rate", o.rate_hz, "Target total request rate, Hz (default: closed loop)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--workers", o.workers,
-                 "In-process workers for inprocess_rps (default: cores, as the daemon)");
+                 "In-process workers for inprocess_rps, 0..256 (default 0: cores, as the daemon)")
+      ->check(CLI::Range(0, 256));
   app.add_option("--inprocess-seconds", o.inprocess_seconds,
-                 "Duration of the in-process run (default min(seconds, 5))");
+                 "Duration of the in-process run (default min(seconds, 5))")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--rounds", o.rounds,
                  "Served and in-process phases alternate in this many rounds (default 5)")
       ->check(CLI::Range(1, 1000));

@@ -197,7 +197,12 @@ int Soak(int argc, char** argv) {
   app.add_flag("--json", json, "One JSON line");
   ADASPRING_BENCH_PARSE(app, argc, argv);
   if (o.socket.empty()) o.socket = client::DefaultSocketPath();
-  if (admin_socket.empty()) admin_socket = client::AdminSocketFor(o.socket);
+  const bool admin_given = !admin_socket.empty();
+  if (!admin_given) admin_socket = client::AdminSocketFor(o.socket);
+  if (absl::Status s = CheckSockets(o.socket, admin_socket, admin_given); !s.ok()) {
+    std::fprintf(stderr, "soak: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
   if (o.pid <= 0) o.pid = FindListenerPid(o.socket);
   if (warmup_seconds < 0) warmup_seconds = std::min(60.0, seconds / 5);
 

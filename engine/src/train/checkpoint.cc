@@ -1,5 +1,6 @@
 #include "train/checkpoint.h"
 
+#include <errno.h>
 #include <zlib.h>
 
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "train/trainer_impl.h"
 
 namespace adaspring::engine::train {
 namespace {
@@ -100,7 +102,7 @@ absl::Status SaveCheckpoint(const std::string& path, const CheckpointHeader& h,
   const std::string tmp = path + ".tmp";
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) return absl::PermissionDeniedError(absl::StrCat(tmp, ": cannot create"));
+    if (!f) return FileError(tmp, "cannot create the checkpoint", errno);
     f.write(w.out().data(), static_cast<std::streamsize>(w.out().size()));
     f.flush();
     if (!f) return absl::DataLossError(absl::StrCat(tmp, ": write failed"));

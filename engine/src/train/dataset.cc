@@ -36,7 +36,28 @@ absl::StatusOr<Dataset> LoadIdxDataset(const std::string& images_path,
   d.pixels = std::move(images->data);
   d.labels.assign(labels->data.begin(), labels->data.end());
   d.num_classes = 1 + *std::max_element(d.labels.begin(), d.labels.end());
+  d.images_path = images_path;
+  d.labels_path = labels_path;
   return d;
+}
+
+absl::Status CheckLabels(const Dataset& d, int classes, std::string_view owner) {
+  for (int i = 0; i < d.count; ++i) {
+    if (d.labels[i] >= 0 && d.labels[i] < classes) continue;
+    return absl::InvalidArgumentError(absl::StrCat(
+        d.labels_path, ": label ", d.labels[i], " (image ", i,
+        ") is out of range: ", std::string(owner), " has ", classes, " classes, labels 0..",
+        classes - 1, " (the largest label in the file is ", d.num_classes - 1, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckImageShape(const Dataset& d, int channels, int height, int width,
+                             std::string_view owner) {
+  if (d.channels == channels && d.height == height && d.width == width) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(d.images_path, ": images are ", d.channels, "x", d.height, "x", d.width,
+                   ", but ", std::string(owner), " are ", channels, "x", height, "x", width));
 }
 
 absl::StatusOr<Dataset> LoadSplit(const std::string& dir, std::string_view split) {

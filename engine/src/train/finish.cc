@@ -1,5 +1,7 @@
 // Post-training: exact per-width BN statistics, int8 calibration, measured configurations,
 // the accuracy predictor, the test-set headline numbers, the bundle and its JSON report.
+#include <errno.h>
+
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -156,7 +158,8 @@ absl::StatusOr<TrainReport> TrainerImpl::Finish() {
       Log(absl::StrCat("  measured ", measured.size(), "/", opt_.predictor_configs));
     if (measured.size() % 64 == 0) (*evolver)->ClearCache();
   }
-  const int heldout = std::min<int>(opt_.heldout_configs, static_cast<int>(measured.size()) / 2);
+  // ValidateTrainOptions made sure both parts have at least kMinPredictorConfigs entries.
+  const int heldout = opt_.heldout_configs;
   std::vector<std::pair<Config, double>> fit(measured.begin() + heldout, measured.end());
   std::vector<std::pair<Config, double>> held(measured.begin(), measured.begin() + heldout);
   // Ridge (features standardised; lambda ~1 keeps interactions from overfitting) or kernel
@@ -214,8 +217,10 @@ absl::StatusOr<TrainReport> TrainerImpl::Finish() {
     report.bundle_path = opt_.out_path;
     report.report_path = ReportPath(opt_.out_path);
     std::ofstream f(report.report_path, std::ios::trunc);
+    if (!f) return train::FileError(report.report_path, "cannot create the report", errno);
     f << report.ToJson() << "\n";
-    if (!f) return absl::PermissionDeniedError(absl::StrCat(report.report_path, ": write failed"));
+    f.flush();
+    if (!f) return absl::DataLossError(absl::StrCat(report.report_path, ": write failed"));
   }
   return report;
 }

@@ -21,8 +21,13 @@ absl::StatusOr<std::vector<MeasuredConfig>> MeasureValidationConfigs(
     if (o.on_log) o.on_log(line);
   };
   if (!model) return absl::InvalidArgumentError("measure: model is null");
-  if (o.count < 0) return absl::InvalidArgumentError("measure: count must be >= 0");
-  if (o.threads < 1) return absl::InvalidArgumentError("measure: threads must be >= 1");
+  if (o.count < 0) return train::OptionError(absl::StrCat("--measure must be >= 0, got ", o.count));
+  if (o.threads < 1 || o.threads > kMaxTrainThreads)
+    return train::OptionError(
+        absl::StrCat("--threads must be 1..", kMaxTrainThreads, " here, got ", o.threads));
+  if (o.measure_val_images < 0)
+    return train::OptionError(
+        absl::StrCat("--measure-val-images must be >= 0 (0 = all), got ", o.measure_val_images));
   const ConfigSpace& space = model->space();
   const ArchSpec& arch = space.arch();
   if (model->meta().mean.size() != static_cast<size_t>(arch.in_channels) ||
@@ -35,13 +40,15 @@ absl::StatusOr<std::vector<MeasuredConfig>> MeasureValidationConfigs(
       all->width != arch.in_width)
     return absl::InvalidArgumentError("measure: training images do not match the model's input");
   if (o.val_images < 1 || o.val_images >= all->count)
-    return absl::InvalidArgumentError(
-        absl::StrCat("measure: val_images ", o.val_images, " is not in [1, ", all->count, ")"));
+    return train::OptionError(absl::StrCat("--val-images ", o.val_images, " is not in [1, ",
+                                           all->count, "): the training set ", all->images_path,
+                                           " has ", all->count, " images"));
   const uint64_t seed = model->meta().provenance.seed;
   train::Dataset train_part, val_part;
   train::SplitTrainVal(*all, o.val_images, seed, &train_part, &val_part);
   const train::Normalization norm{model->meta().mean, model->meta().std};
-  const train::EvalSet val = train::MakeEvalSet(val_part, norm, 0);
+  // As the trainer measured its table: the first measure_val_images validation images.
+  const train::EvalSet val = train::MakeEvalSet(val_part, norm, o.measure_val_images);
 
   train::SetTrainingThreads(o.threads);
   EvolverOptions evolver_options;
@@ -76,7 +83,8 @@ absl::StatusOr<std::vector<MeasuredConfig>> MeasureValidationConfigs(
           "measure: the validation split does not reproduce the bundle's table: configuration '",
           space.ToText(existing[i].first), "' measured ", *acc, ", the table says ",
           existing[i].second, " (", diff_images, " images apart; check --data, --val-images ",
-          o.val_images, " and the bundle's seed ", seed, ")"));
+          o.val_images, ", --measure-val-images ", o.measure_val_images,
+          " (both as in the bundle's training run) and the bundle's seed ", seed, ")"));
   }
 
   std::vector<MeasuredConfig> out;

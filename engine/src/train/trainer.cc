@@ -29,13 +29,10 @@ double DivergedLoss(int classes) { return 20.0 * std::log(static_cast<double>(cl
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const TrainOptions& options) {
+  if (absl::Status s = ValidateTrainOptions(options); !s.ok()) return s;
   auto t = std::make_unique<TrainerImpl>();
   t->opt_ = options;
   TrainOptions& o = t->opt_;
-  if (o.epochs < 1) return absl::InvalidArgumentError("--epochs must be >= 1");
-  if (o.batch < 2 || o.batch > 1024) return absl::InvalidArgumentError("batch must be 2..1024");
-  if (o.random_configs < 0 || o.random_configs > 16)
-    return absl::InvalidArgumentError("--random-configs must be 0..16");
   if (o.threads > 0) omp_set_num_threads(o.threads);
   if (o.checkpoint_path.empty() && !o.out_path.empty()) o.checkpoint_path = o.out_path + ".ckpt";
 
@@ -45,21 +42,33 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const TrainOptions& opt
   if (!all.ok()) return all.status();
   absl::StatusOr<train::Dataset> test = train::LoadSplit(o.data_dir, "t10k");
   if (!test.ok()) return test.status();
-  if (all->channels != arch->in_channels || all->height != arch->in_height ||
-      all->width != arch->in_width || all->num_classes > arch->num_classes)
-    return absl::InvalidArgumentError(absl::StrCat(
-        "data shape ", all->channels, "x", all->height, "x", all->width, " with ", all->num_classes,
-        " classes does not fit architecture '", o.arch, "' (", arch->in_channels, "x",
-        arch->in_height, "x", arch->in_width, ", ", arch->num_classes, " classes)"));
+  const std::string owner = absl::StrCat("architecture '", o.arch, "'");
+  if (absl::Status s = train::CheckImageShape(*all, arch->in_channels, arch->in_height,
+                                              arch->in_width, absl::StrCat(owner, "'s inputs"));
+      !s.ok())
+    return s;
+  if (absl::Status s = train::CheckLabels(*all, arch->num_classes, owner); !s.ok()) return s;
+  if (absl::Status s =
+          train::CheckImageShape(*test, all->channels, all->height, all->width,
+                                 absl::StrCat("the training images (", all->images_path, ")"));
+      !s.ok())
+    return s;
+  if (absl::Status s = train::CheckLabels(*test, arch->num_classes, owner); !s.ok()) return s;
   if (o.val_images >= all->count)
-    return absl::InvalidArgumentError("--val-images must be below the training set size");
+    return train::OptionError(absl::StrCat("--val-images ", o.val_images,
+                                           " must be below the number of training images (",
+                                           all->count, " in ", all->images_path, ")"));
   train::SplitTrainVal(*all, o.val_images, o.seed, &t->train_, &t->val_);
   if (o.max_train_images > 0) t->train_ = train::Head(t->train_, o.max_train_images);
   t->test_ = std::move(*test);
   t->norm_ = train::ComputeNormalization(t->train_);
   t->steps_per_epoch_ = t->train_.count / o.batch;
   if (t->steps_per_epoch_ < 1)
-    return absl::InvalidArgumentError("fewer training images than one batch");
+    return train::OptionError(absl::StrCat(
+        "fewer training images (", t->train_.count, " after --val-images ", o.val_images,
+        o.max_train_images > 0 ? absl::StrCat(" and --max-train-images ", o.max_train_images)
+                               : std::string(),
+        ") than one --batch (", o.batch, "): lower --batch or use more training images"));
   t->full_only_epochs_ = o.full_only_epochs >= 0 ? o.full_only_epochs : std::min(2, o.epochs / 10);
 
   absl::StatusOr<std::unique_ptr<train::Supernet>> net = train::Supernet::Create(*arch, o.seed);

@@ -6,6 +6,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "adaspring/engine/train.h"
@@ -13,6 +14,12 @@
 #include "adaspring/engine/train/supernet.h"
 
 namespace adaspring::engine::train {
+
+// INVALID_ARGUMENT marked as an option's bad value (IsOptionError).
+absl::Status OptionError(std::string_view message);
+// A failure `what` on file `path` with errno `err`: "PATH: WHAT: the directory DIR does not
+// exist" (NOT_FOUND) when its directory is missing, else the errno's code and text.
+absl::Status FileError(const std::string& path, std::string_view what, int err);
 
 // A seeded stream for one (seed, purpose, index): independent of how the run got here.
 std::mt19937_64 DerivedRng(uint64_t seed, uint64_t purpose, uint64_t index);

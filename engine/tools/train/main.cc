@@ -6,6 +6,11 @@
 // Progress goes to stderr (one refreshed line per epoch); the final report table to stdout
 // and as JSON to FILE.report.json. A checkpoint FILE.asb.ckpt is written after every epoch;
 // --resume FILE.asb.ckpt continues (with the same options) exactly where it stopped.
+//
+// Exit codes (adaspring-train(1)): 0 success; 2 a bad command line, including any invalid
+// option value, found before training starts (ValidateTrainOptions, and Trainer::Create for
+// values that do not fit the data: IsOptionError); 1 every other failure (unusable data or
+// bundle, divergence, a failed write).
 #include <unistd.h>
 
 #include <chrono>
@@ -20,6 +25,17 @@
 #include "adaspring/engine/train.h"
 
 namespace {
+
+// Prints the error; the exit code: 2 for an option's bad value (man page: bad command line),
+// 1 for every other failure.
+int Fail(const absl::Status& s) {
+  if (adaspring::engine::IsOptionError(s)) {
+    std::fprintf(stderr, "adaspring-train: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  std::fprintf(stderr, "adaspring-train: %s\n", s.ToString().c_str());
+  return 1;
+}
 
 std::string Duration(double s) {
   const int t = static_cast<int>(s + 0.5);
@@ -83,6 +99,7 @@ int RefitPredictor(const std::string& path, const adaspring::engine::MeasureOpti
     absl::StatusOr<std::vector<adaspring::engine::MeasuredConfig>> more =
         adaspring::engine::MeasureValidationConfigs(source, measure);
     if (!more.ok()) {
+      if (adaspring::engine::IsOptionError(more.status())) return Fail(more.status());
       std::fprintf(stderr, "adaspring-train: %s: %s\n", path.c_str(),
                    more.status().ToString().c_str());
       return 1;
@@ -149,15 +166,17 @@ int main(int argc, char** argv) {
   app.add_option("--random-configs", o.random_configs,
                  "random configurations per step besides largest and smallest")
       ->capture_default_str();
-  app.add_option("--threads", o.threads, "OpenMP threads (0 = all cores)")->capture_default_str();
+  app.add_option("--threads", o.threads, "OpenMP threads, 0..256 (0 = all cores)")
+      ->capture_default_str();
   app.add_option("--predictor-configs", o.predictor_configs,
                  "configurations measured for the accuracy predictor")
       ->capture_default_str();
   app.add_option("--heldout-configs", o.heldout_configs,
-                 "of those, held out of the fit to measure its quality")
+                 "of those, held out of the fit to measure its quality (>= 2, and >= 2 left "
+                 "to fit)")
       ->capture_default_str();
   app.add_option("--batch", o.batch, "batch size")->capture_default_str();
-  app.add_option("--lr", o.lr, "peak learning rate")->capture_default_str();
+  app.add_option("--lr", o.lr, "peak learning rate (finite, > 0)")->capture_default_str();
   app.add_option("--warmup-epochs", o.warmup_epochs, "linear LR warm-up")->capture_default_str();
   app.add_option("--full-only-epochs", o.full_only_epochs,
                  "epochs training only the largest configuration first (-1 = auto)")
@@ -167,7 +186,8 @@ int main(int argc, char** argv) {
   app.add_option("--max-train-images", o.max_train_images, "use only this many (0 = all)")
       ->capture_default_str();
   app.add_option("--measure-val-images", o.measure_val_images,
-                 "validation images per measured configuration (0 = all)")
+                 "validation images per measured configuration (0 = all); with "
+                 "--refit-predictor --measure it must match the bundle's training run")
       ->capture_default_str();
   app.add_option("--calib-images", o.calib_images, "BN recalibration images per width")
       ->capture_default_str();
@@ -202,13 +222,34 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   o.project_low_rank_grad = low_rank_grad == "projected";
+  if (o.out_path.empty()) {
+    std::fprintf(stderr,
+                 "adaspring-train: --out is empty: give the bundle to write (or, with "
+                 "--refit-predictor, to rewrite), e.g. --out smallres28.asb\n");
+    return 2;
+  }
   if (refit) {
     adaspring::engine::MeasureOptions m;
     m.data_dir = o.data_dir;
     m.val_images = o.val_images;
+    m.measure_val_images = o.measure_val_images;
     m.count = measure_more;
     m.threads = o.threads > 0 ? o.threads : 1;
     m.on_log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+    if (measure_more < 0) {
+      std::fprintf(stderr, "adaspring-train: --measure must be >= 0, got %d\n", measure_more);
+      return 2;
+    }
+    if (o.threads < 0 || o.threads > adaspring::engine::kMaxTrainThreads) {
+      std::fprintf(stderr, "adaspring-train: --threads must be 0..%d (0 = 1 here), got %d\n",
+                   adaspring::engine::kMaxTrainThreads, o.threads);
+      return 2;
+    }
+    if (o.measure_val_images < 0) {
+      std::fprintf(stderr, "adaspring-train: --measure-val-images must be >= 0 (0 = all), got %d\n",
+                   o.measure_val_images);
+      return 2;
+    }
     if (measure_more > 0 && data->count() == 0) {
       std::fprintf(stderr, "adaspring-train: --measure needs --data\n");
       return 2;
@@ -219,6 +260,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "adaspring-train: --data is required (or use --refit-predictor)\n");
     return 2;
   }
+  // Every option that can be checked without data, before reading any (exit 2 when bad).
+  if (absl::Status s = adaspring::engine::ValidateTrainOptions(o); !s.ok()) return Fail(s);
 
   for (int i = 0; i < argc; ++i) o.command_line += (i ? " " : "") + std::string(argv[i]);
   const bool tty = isatty(STDERR_FILENO);
@@ -227,11 +270,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s%s\n", tty ? "\n" : "", line.c_str());
   };
 
+  // Reads the data and checks the options that depend on it (exit 2 when one is bad).
   auto trainer = adaspring::engine::Trainer::Create(o);
-  if (!trainer.ok()) {
-    std::fprintf(stderr, "adaspring-train: %s\n", trainer.status().ToString().c_str());
-    return 1;
-  }
+  if (!trainer.ok()) return Fail(trainer.status());
   if (absl::Status s = (*trainer)->Train(); !s.ok()) {
     std::fprintf(stderr, "adaspring-train: %s\n", s.ToString().c_str());
     return 1;

@@ -3,6 +3,7 @@
 // different split is refused before anything new is measured.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <set>
 
@@ -54,6 +55,31 @@ TEST_F(MeasureTest, ReproducesTheTableAndAddsNewValidationConfigurations) {
   }
 }
 
+TEST_F(MeasureTest, MeasuresOnTheFirstMeasureValImages) {
+  // --measure-val-images 49: every new accuracy is k/49 (on all 5000 images it would be k/5000,
+  // which is a multiple of 1/49 only for 0 and 1). Without verification, which would (rightly)
+  // refuse: the table was measured on all 5000.
+  MeasureOptions o = Options();
+  o.measure_val_images = 49;
+  o.count = 2;
+  o.verify = 0;
+  auto more = MeasureValidationConfigs(model_, o);
+  ASSERT_TRUE(more.ok()) << more.status();
+  ASSERT_EQ(more->size(), 2u);
+  for (const MeasuredConfig& m : *more) {
+    EXPECT_NEAR(m.accuracy * 49, std::round(m.accuracy * 49), 1e-9) << m.accuracy;
+    EXPECT_GT(m.accuracy, 0.0);
+    EXPECT_LT(m.accuracy, 1.0);
+  }
+  o.measure_val_images = -1;
+  EXPECT_TRUE(IsOptionError(MeasureValidationConfigs(model_, o).status()));
+  o.measure_val_images = 0;
+  o.threads = kMaxTrainThreads + 1;
+  const absl::Status s = MeasureValidationConfigs(model_, o).status();
+  EXPECT_TRUE(IsOptionError(s)) << s;
+  EXPECT_NE(s.message().find("--threads must be 1..256"), std::string::npos) << s;
+}
+
 TEST_F(MeasureTest, AnotherSplitIsRefused) {
   MeasureOptions o = Options();
   o.val_images = 4000;
@@ -63,8 +89,9 @@ TEST_F(MeasureTest, AnotherSplitIsRefused) {
   EXPECT_EQ(more.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(more.status().message().find("does not reproduce"), std::string::npos) << more.status();
   o.val_images = 0;
-  EXPECT_EQ(MeasureValidationConfigs(model_, o).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  const absl::Status s = MeasureValidationConfigs(model_, o).status();
+  EXPECT_TRUE(IsOptionError(s)) << s;
+  EXPECT_NE(s.message().find("--val-images 0 is not in [1, 60000)"), std::string::npos) << s;
 }
 
 }  // namespace

@@ -14,7 +14,9 @@
 // computes the same as one that never stopped (same options, same thread count).
 //
 // Failure: Status (INVALID_ARGUMENT for bad options or data, NOT_FOUND for missing files,
-// DATA_LOSS for a damaged checkpoint). Thread safety: one thread drives a Trainer.
+// DATA_LOSS for a damaged checkpoint). A bad option value, alone or against the data, is an
+// INVALID_ARGUMENT that IsOptionError() recognises, and is reported by Trainer::Create before
+// any training. Thread safety: one thread drives a Trainer.
 #ifndef ADASPRING_ENGINE_TRAIN_H_
 #define ADASPRING_ENGINE_TRAIN_H_
 
@@ -41,6 +43,11 @@ struct TrainProgress {
   double lr = 0;
 };
 
+// Upper bound of TrainOptions::threads and MeasureOptions::threads (as adaspring-bench's).
+inline constexpr int kMaxTrainThreads = 256;
+// The accuracy predictor needs at least this many fitted and this many held-out configurations.
+inline constexpr int kMinPredictorConfigs = 2;
+
 struct TrainOptions {
   std::string data_dir;             // IDX files: train-* and t10k-*
   std::string arch = "smallres28";  // built-in architecture
@@ -52,7 +59,7 @@ struct TrainOptions {
   uint64_t seed = 1;
   int batch = 128;
   int random_configs = 2;  // N of the sandwich rule
-  int threads = 0;         // OpenMP threads (0 = all cores)
+  int threads = 0;         // OpenMP threads (0 = all cores), at most kMaxTrainThreads
   double lr = 0.1, momentum = 0.9, weight_decay = 5e-4;
   double warmup_epochs = 1.0;
   int full_only_epochs = -1;    // epochs training only the largest config before the
@@ -62,7 +69,7 @@ struct TrainOptions {
   int calib_images = 4096;      // BN recalibration images per width
   int int8_calib_images = 512;  // activation-scale calibration images (validation split)
   int predictor_configs = 400;  // sampled configurations measured for the predictor
-  int heldout_configs = 120;    // of those, held out of the fit
+  int heldout_configs = 120;    // of those, held out of the fit (>= 2, and >= 2 left to fit)
   int measure_val_images = 0;   // validation images per measured config (0 = all)
   bool checkpoint_each_epoch = true;
   bool low_rank_training = true;  // students run at their sampled ranks (see train/supernet.h)
@@ -88,8 +95,23 @@ struct TrainReport {
   std::string ToJson() const;
 };
 
+// The checks of `options` that need no data, which Trainer::Create makes first: every value's
+// range (an error names the option as adaspring-train spells it, the bad value and what to use
+// instead), a built-in --arch, and, when out_path (or checkpoint_path) is set, that it names a
+// file, not a directory, in an existing directory where files can be created (tried by creating
+// and removing a temporary file there). Every error is an option error (IsOptionError).
+absl::Status ValidateTrainOptions(const TrainOptions& options);
+
+// Whether `status` (from ValidateTrainOptions, Trainer::Create or MeasureValidationConfigs)
+// rejects an option's value, alone or against the data (e.g. --val-images not below the number
+// of training images): another value fixes it. adaspring-train exits 2 for these, 1 otherwise.
+bool IsOptionError(const absl::Status& status);
+
 class Trainer {
  public:
+  // ValidateTrainOptions, then reads the data (training and test sets must have the same
+  // image shape, and their labels must fit the architecture's classes) and checks the options
+  // that depend on it, then builds the supernet (and loads resume_path).
   static absl::StatusOr<std::unique_ptr<Trainer>> Create(const TrainOptions& options);
   virtual ~Trainer() = default;
   // Trains the remaining epochs (checkpointing after each).
@@ -117,11 +139,14 @@ class Trainer {
 // New configurations are sampled uniformly (canonical, not already in the table) from a stream
 // derived from (seed, number of validation entries already in the table), so that repeated
 // calls add different ones; they are returned with split "val" and heldout false.
+// Each configuration is measured on the first `measure_val_images` validation images (0 = all),
+// as the trainer's --measure-val-images: it must be the value the table was measured with.
 struct MeasureOptions {
   std::string data_dir;
   int val_images = 5000;
+  int measure_val_images = 0;
   int count = 0;
-  int threads = 1;  // OpenMP threads and Evolver threads
+  int threads = 1;  // OpenMP threads and Evolver threads, 1..kMaxTrainThreads
   int verify = 4;
   int verify_tolerance_images = 1;
   std::function<void(const std::string&)> on_log;

@@ -33,9 +33,10 @@ absl::StatusOr<IdxArray> ReadIdx(const std::string& path);
 
 struct Dataset {
   int count = 0, channels = 1, height = 0, width = 0;
-  int num_classes = 0;          // max label + 1
-  std::vector<uint8_t> pixels;  // [count, channels, height, width]
-  std::vector<int32_t> labels;  // [count]
+  int num_classes = 0;                   // max label + 1
+  std::string images_path, labels_path;  // the files it was read from (for messages)
+  std::vector<uint8_t> pixels;           // [count, channels, height, width]
+  std::vector<int32_t> labels;           // [count]
   int64_t image_size() const { return static_cast<int64_t>(channels) * height * width; }
 };
 
@@ -44,6 +45,15 @@ absl::StatusOr<Dataset> LoadIdxDataset(const std::string& images_path,
                                        const std::string& labels_path);
 // `split` "train" or "t10k": DIR/<split>-images-idx3-ubyte[.gz] and labels-idx1.
 absl::StatusOr<Dataset> LoadSplit(const std::string& dir, std::string_view split);
+
+// INVALID_ARGUMENT naming d's labels file, the first label that is not below `classes` (and
+// its image) and the largest label, when there is one; `owner` says whose classes they are
+// (e.g. "architecture 'smallres28'").
+absl::Status CheckLabels(const Dataset& d, int classes, std::string_view owner);
+// INVALID_ARGUMENT naming d's images file when its images are not channels x height x width;
+// `owner` says whose shape that is (e.g. "the training images").
+absl::Status CheckImageShape(const Dataset& d, int channels, int height, int width,
+                             std::string_view owner);
 
 // Seeded random split: `val_count` images go to *val, the rest to *train.
 void SplitTrainVal(const Dataset& all, int val_count, uint64_t seed, Dataset* train, Dataset* val);
