@@ -33,6 +33,15 @@ std::string ReadAll(const std::string& path) {
   return ss.str();
 }
 
+// Empty when a real demo can run: the bundled model, the dataset and the binaries are there.
+std::string WhyADemoCannotRun(const std::string& models, const std::string& daemon) {
+  if (!Exists(models + "/smallres28.asb")) return "no bundled model in " + models;
+  if (!Exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"))
+    return "dataset-fashion-mnist is not installed";
+  if (!CtlBuilt() || !Exists(daemon)) return "adaspringctl/adaspringd not built";
+  return "";
+}
+
 struct Tally {
   int64_t requests = 0, failed = 0, ok = 0, correct = 0;
 };
@@ -40,10 +49,7 @@ struct Tally {
 TEST(DemoTest, ShortRunIsConsistentAndFailsNoRequest) {
   const std::string models = std::string(ADASPRING_SOURCE_DIR) + "/models";
   const std::string daemon = std::string(ADASPRING_BINARY_DIR) + "/daemon/adaspringd";
-  if (!Exists(models + "/smallres28.asb")) GTEST_SKIP() << "no bundled model in " << models;
-  if (!Exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"))
-    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-  if (!CtlBuilt() || !Exists(daemon)) GTEST_SKIP() << "adaspringctl/adaspringd not built";
+  if (const std::string why = WhyADemoCannotRun(models, daemon); !why.empty()) GTEST_SKIP() << why;
   TempDir dir;
   const std::string out = dir.path() + "/demo";
   const CtlResult r = RunCtl({"demo", "--duration", "21", "--out", out, "--models-dir", models,
@@ -118,10 +124,7 @@ TEST(DemoTest, ShortRunIsConsistentAndFailsNoRequest) {
 TEST(DemoTest, AScenarioMayCapTheDaemonsCpuAndTheCapIsLiftedAfterwards) {
   const std::string models = std::string(ADASPRING_SOURCE_DIR) + "/models";
   const std::string daemon = std::string(ADASPRING_BINARY_DIR) + "/daemon/adaspringd";
-  if (!Exists(models + "/smallres28.asb")) GTEST_SKIP() << "no bundled model in " << models;
-  if (!Exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"))
-    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-  if (!CtlBuilt() || !Exists(daemon)) GTEST_SKIP() << "adaspringctl/adaspringd not built";
+  if (const std::string why = WhyADemoCannotRun(models, daemon); !why.empty()) GTEST_SKIP() << why;
   TempDir dir;
   WriteFile(dir.path() + "/capped.csv",
             "t_s,phase,busy_procs,cpu_cap_cores\n0,calm,0,\n4,capped,0,0.5\n8,after,0,\n");
