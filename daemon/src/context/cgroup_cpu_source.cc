@@ -29,11 +29,16 @@ bool ThisProcessIsRealtime() {
 std::vector<std::string> Levels(const std::string& dir, const std::string& mount,
                                 bool include_mount) {
   std::vector<std::string> levels;
-  for (std::string level = dir; level.size() >= mount.size() && !level.empty();
-       level = level.substr(0, level.rfind('/'))) {
-    if (level.size() == mount.size() && !include_mount) break;
+  std::string level = dir;
+  while (!level.empty() && level.size() >= mount.size()) {
+    if (level.size() == mount.size()) {
+      if (include_mount) levels.push_back(level);
+      break;
+    }
     levels.push_back(level);
-    if (level.size() == mount.size()) break;
+    const size_t slash = level.rfind('/');
+    if (slash == std::string::npos) break;
+    level.resize(slash);
   }
   return levels;
 }
