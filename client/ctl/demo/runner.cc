@@ -19,6 +19,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -205,11 +206,7 @@ class CpuCap {
       return "demo: the daemon's CPU cap is lifted";
     }
     if (failed_) return "";
-    if (child_.empty() && !Prepare()) {
-      failed_ = true;
-      return absl::StrCat("demo: cannot cap the daemon's CPU (", error_,
-                          "); the scenario's cpu_cap_cores is not applied");
-    }
+    if (child_.empty() && !Prepare()) return Refuse();
     constexpr int kPeriodUs = 10000;
     const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
     std::string how;
@@ -236,17 +233,20 @@ class CpuCap {
       }
     }
     if (ok && !inside_) ok = inside_ = Write(child_ + "/cgroup.procs", std::to_string(daemon_));
-    if (!ok) {
-      failed_ = true;
-      return absl::StrCat("demo: cannot cap the daemon's CPU (", error_,
-                          "); the scenario's cpu_cap_cores is not applied");
-    }
+    if (!ok) return Refuse();
     current_ = cores;
     return absl::StrFormat("demo: the daemon is capped at %.2f cores (%s)", *cores, how);
   }
 
  private:
-  // Finds the daemon's cpu cgroup and creates the capped child beside nothing else in it.
+  // Gives up capping for the rest of the run; the line says why (error_).
+  std::string Refuse() {
+    failed_ = true;
+    return absl::StrCat("demo: cannot cap the daemon's CPU (", error_,
+                        "); the scenario's cpu_cap_cores is not applied");
+  }
+
+  // Finds the daemon's cpu cgroup (parent_) and creates the capped child (child_) in it.
   bool Prepare() {
     std::ifstream cg("/proc/" + std::to_string(daemon_) + "/cgroup");
     std::string line, v1_path, v2_path;
@@ -504,30 +504,29 @@ absl::StatusOr<std::string> ChooseStaticCompressed(const GlobalOptions& g, const
 
 }  // namespace
 
-// Sets the nice value of every thread of this process (Linux applies setpriority to one
-// thread; threads started later inherit their creator's). False when not permitted.
-static bool SetProcessNice(int nice) {
+// Applies `set` to every thread of this process (Linux's setpriority and sched_setscheduler
+// act on one thread; threads started later inherit their creator's settings). False when a
+// call failed (not permitted) or the thread list could not be read.
+static bool ForEachThread(const std::function<int(pid_t)>& set) {
   std::error_code ec;
   bool ok = true;
   for (const auto& entry : fs::directory_iterator("/proc/self/task", ec)) {
     const int tid = std::atoi(entry.path().filename().c_str());
-    if (tid > 0 && setpriority(PRIO_PROCESS, static_cast<id_t>(tid), nice) != 0) ok = false;
+    if (tid > 0 && set(static_cast<pid_t>(tid)) != 0) ok = false;
   }
   return ok && !ec;
 }
 
-// Puts every thread of this process under SCHED_RR at `priority` (threads started later
-// inherit their creator's policy). False when not permitted.
+// Sets the nice value of every thread of this process.
+static bool SetProcessNice(int nice) {
+  return ForEachThread([nice](pid_t tid) { return setpriority(PRIO_PROCESS, tid, nice); });
+}
+
+// Puts every thread of this process under SCHED_RR at `priority`.
 static bool SetProcessRealtime(int priority) {
-  std::error_code ec;
-  bool ok = true;
   sched_param param{};
   param.sched_priority = priority;
-  for (const auto& entry : fs::directory_iterator("/proc/self/task", ec)) {
-    const int tid = std::atoi(entry.path().filename().c_str());
-    if (tid > 0 && sched_setscheduler(static_cast<pid_t>(tid), SCHED_RR, &param) != 0) ok = false;
-  }
-  return ok && !ec;
+  return ForEachThread([&param](pid_t tid) { return sched_setscheduler(tid, SCHED_RR, &param); });
 }
 
 int CmdDemo(const GlobalOptions& g_in, const DemoOptions& o) {

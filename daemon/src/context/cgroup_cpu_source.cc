@@ -55,6 +55,33 @@ void Tighten(Limit* limit, double cores, const std::string& where) {
   }
 }
 
+// cgroup v1 bandwidth at each level: QUOTA_FILE / PERIOD_FILE (microseconds; a quota of -1 or
+// a missing file means no limit there) x `scale`, tightened into `limit`.
+absl::Status TightenV1(FileSystem& fs, const std::vector<std::string>& levels,
+                       const char* quota_name, const char* period_name, double scale,
+                       Limit* limit) {
+  for (const std::string& level : levels) {
+    const std::string quota_file = absl::StrCat(level, "/", quota_name);
+    if (!fs.Exists(quota_file)) continue;  // e.g. a kernel without real-time group scheduling
+    absl::StatusOr<int64_t> quota = ReadInt64InRange(fs, quota_file, -1, kMaxMicros);
+    if (!quota.ok()) return quota.status();
+    if (*quota < 0) continue;
+    absl::StatusOr<int64_t> period =
+        ReadInt64InRange(fs, absl::StrCat(level, "/", period_name), 1, kMaxMicros);
+    if (!period.ok()) return period.status();
+    Tighten(limit, static_cast<double>(*quota) / static_cast<double>(*period) * scale, quota_file);
+  }
+  return absl::OkStatus();
+}
+
+// A number of microseconds from cpu.max, 1 .. kMaxMicros.
+absl::StatusOr<int64_t> ParseMicros(const std::string& text, const std::string& file) {
+  absl::StatusOr<int64_t> v = ParseInt64(text, file);
+  if (!v.ok()) return v;
+  if (absl::Status range = CheckRange(*v, 1, kMaxMicros, file); !range.ok()) return range;
+  return v;
+}
+
 }  // namespace
 
 CgroupCpuSource::CgroupCpuSource(std::shared_ptr<FileSystem> fs, std::function<bool()> realtime,
@@ -88,18 +115,11 @@ SourceStatus CgroupCpuSource::Sample(SteadyTime, Readings* out) {
     } else {
       status.values.emplace_back("version", "v1");
       status.values.emplace_back("dir", paths.v1_cpu_dir);
-      for (const std::string& level : Levels(paths.v1_cpu_dir, paths.v1_cpu_mount, false)) {
-        const std::string runtime_file = level + "/cpu.rt_runtime_us";
-        if (!fs_->Exists(runtime_file)) continue;  // a kernel without real-time group scheduling
-        absl::StatusOr<int64_t> runtime = ReadInt64InRange(*fs_, runtime_file, -1, kMaxMicros);
-        if (!runtime.ok()) return degraded(runtime.status());
-        if (*runtime < 0) continue;  // -1: unlimited
-        absl::StatusOr<int64_t> period =
-            ReadInt64InRange(*fs_, level + "/cpu.rt_period_us", 1, kMaxMicros);
-        if (!period.ok()) return degraded(period.status());
-        Tighten(&limit, static_cast<double>(*runtime) / static_cast<double>(*period) * cpus_,
-                runtime_file);
-      }
+      // Below the root only: the root's runtime is the system-wide real-time throttle.
+      if (absl::Status s = TightenV1(*fs_, Levels(paths.v1_cpu_dir, paths.v1_cpu_mount, false),
+                                     "cpu.rt_runtime_us", "cpu.rt_period_us", cpus_, &limit);
+          !s.ok())
+        return degraded(s);
     }
   } else if (v2) {
     status.values.emplace_back("version", "v2");
@@ -113,35 +133,20 @@ SourceStatus CgroupCpuSource::Sample(SteadyTime, Readings* out) {
       if (fields.size() != 2)
         return degraded(absl::DataLossError(absl::StrCat(
             file, ": expected 'QUOTA PERIOD' or 'max PERIOD', got '", max->substr(0, 40), "'")));
-      absl::StatusOr<int64_t> period = ParseInt64(fields[1], file);
-      if (period.ok()) {
-        if (absl::Status range = CheckRange(*period, 1, kMaxMicros, file); !range.ok())
-          period = range;
-      }
+      absl::StatusOr<int64_t> period = ParseMicros(fields[1], file);
       if (!period.ok()) return degraded(period.status());
       if (fields[0] == "max") continue;
-      absl::StatusOr<int64_t> quota = ParseInt64(fields[0], file);
-      if (quota.ok()) {
-        if (absl::Status range = CheckRange(*quota, 1, kMaxMicros, file); !range.ok())
-          quota = range;
-      }
+      absl::StatusOr<int64_t> quota = ParseMicros(fields[0], file);
       if (!quota.ok()) return degraded(quota.status());
       Tighten(&limit, static_cast<double>(*quota) / static_cast<double>(*period), file);
     }
   } else {
     status.values.emplace_back("version", "v1");
     status.values.emplace_back("dir", paths.v1_cpu_dir);
-    for (const std::string& level : Levels(paths.v1_cpu_dir, paths.v1_cpu_mount, true)) {
-      const std::string quota_file = level + "/cpu.cfs_quota_us";
-      if (!fs_->Exists(quota_file)) continue;
-      absl::StatusOr<int64_t> quota = ReadInt64InRange(*fs_, quota_file, -1, kMaxMicros);
-      if (!quota.ok()) return degraded(quota.status());
-      if (*quota < 0) continue;  // -1: no quota
-      absl::StatusOr<int64_t> period =
-          ReadInt64InRange(*fs_, level + "/cpu.cfs_period_us", 1, kMaxMicros);
-      if (!period.ok()) return degraded(period.status());
-      Tighten(&limit, static_cast<double>(*quota) / static_cast<double>(*period), quota_file);
-    }
+    if (absl::Status s = TightenV1(*fs_, Levels(paths.v1_cpu_dir, paths.v1_cpu_mount, true),
+                                   "cpu.cfs_quota_us", "cpu.cfs_period_us", 1.0, &limit);
+        !s.ok())
+      return degraded(s);
   }
   if (limit.cores) {
     status.values.emplace_back("quota",
