@@ -5,7 +5,6 @@
 #include <string>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "context/parse.h"
@@ -31,15 +30,14 @@ std::string CgroupSource::name() const {
 }
 
 SourceStatus CgroupSource::Sample(SteadyTime, Readings* out) {
-  if (!paths_) {
-    absl::StatusOr<CgroupPaths> located = LocateCgroups(*fs_);
-    if (absl::IsNotFound(located.status()))
-      return MakeStatus(name(), SourceState::kAbsent, "no /proc/self/cgroup");
-    if (!located.ok())
-      return MakeStatus(name(), SourceState::kDegraded, std::string(located.status().message()));
-    paths_ = *located;
-  }
-  const CgroupPaths& paths = *paths_;
+  // Located at every sample, as the cgroup-cpu source does: the daemon may be moved to another
+  // cgroup that exists as well as the old one (systemctl set-property, a supervisor).
+  absl::StatusOr<CgroupPaths> located = LocateCgroups(*fs_);
+  if (absl::IsNotFound(located.status()))
+    return MakeStatus(name(), SourceState::kAbsent, "no /proc/self/cgroup");
+  if (!located.ok())
+    return MakeStatus(name(), SourceState::kDegraded, std::string(located.status().message()));
+  const CgroupPaths& paths = *located;
   std::string v2_dir = paths.v2_dir;
   std::string v1_dir = paths.v1_memory_dir;
   if (!configured_path_.empty()) {
@@ -59,7 +57,6 @@ SourceStatus CgroupSource::Sample(SteadyTime, Readings* out) {
     if (!v1_dir.empty() && fs_->Exists(v1_dir + "/memory.usage_in_bytes")) {
       status = SampleV1(v1_dir, out);
     } else {
-      paths_.reset();  // re-locate next time: the cgroup may have been moved or created
       const SourceState state =
           configured_path_.empty() ? SourceState::kAbsent : SourceState::kDegraded;
       const std::string what = configured_path_.empty()
@@ -69,8 +66,6 @@ SourceStatus CgroupSource::Sample(SteadyTime, Readings* out) {
     }
   }
   if (!note.empty()) status.values.emplace_back("note", note);
-  if (status.state == SourceState::kDegraded && absl::StrContains(status.reason, "No such"))
-    paths_.reset();
   return status;
 }
 

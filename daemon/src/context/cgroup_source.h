@@ -20,8 +20,8 @@ namespace adaspring::context {
 // hierarchical_memory_limit from memory.stat. v2 is preferred when the memory controller is
 // enabled for the cgroup (hybrid systems often mount v2 without it).
 //
-// Adds one MemoryBound named like the source. The cgroup location is resolved once and again
-// after it disappears (the daemon was moved).
+// Adds one MemoryBound named like the source. The cgroup location is resolved at every sample
+// (/proc/self/cgroup and mountinfo), so a daemon moved to another cgroup is followed at once.
 class CgroupSource final : public Source {
  public:
   // `configured_path` empty: the daemon's own cgroup, source name "cgroup". Otherwise a
@@ -37,7 +37,6 @@ class CgroupSource final : public Source {
 
   std::shared_ptr<FileSystem> fs_;
   std::string configured_path_;
-  std::optional<CgroupPaths> paths_;
 };
 
 }  // namespace adaspring::context

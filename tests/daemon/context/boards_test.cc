@@ -195,6 +195,22 @@ TEST(BoardsTest, ConfiguredCgroupIsASecondBound) {
   EXPECT_EQ(gone.memory_available_bytes, (2048 - 300) * kMiB);
 }
 
+TEST(BoardsTest, ADaemonMovedToAnotherCgroupIsFollowedAtTheNextSample) {
+  FakeTree tree(IntelLaptop());
+  auto sources = MakeDefaultSources(std::make_shared<RealFileSystem>(tree.root()));
+  const ContextSnapshot before = SampleSources(sources, std::chrono::steady_clock::now());
+  EXPECT_EQ(before.memory_limit_bytes, 2048 * kMiB);
+
+  // Both cgroups exist: only /proc/self/cgroup says which one the daemon is in now.
+  tree.Write({{"/sys/fs/cgroup/capped.slice/memory.current", "52428800\n"},
+              {"/sys/fs/cgroup/capped.slice/memory.max", "268435456\n"},
+              {"/proc/self/cgroup", "0::/capped.slice\n"}});
+  const ContextSnapshot after = SampleSources(sources, std::chrono::steady_clock::now());
+  EXPECT_EQ(StateOf(after, "cgroup"), SourceState::kAvailable) << ReasonOf(after, "cgroup");
+  EXPECT_EQ(after.memory_limit_bytes, 256 * kMiB);
+  EXPECT_EQ(after.memory_available_bytes, (256 - 50) * kMiB);
+}
+
 TEST(BoardsTest, ThermalZoneThatVanishesIsSkipped) {
   FakeTree tree(IntelLaptop());
   auto sources = MakeDefaultSources(std::make_shared<RealFileSystem>(tree.root()));
