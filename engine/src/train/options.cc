@@ -98,6 +98,9 @@ absl::Status ValidateTrainOptions(const TrainOptions& o) {
     return OptionError(absl::StrCat("--batch must be 2..1024, got ", o.batch));
   if (o.random_configs < 0 || o.random_configs > 16)
     return OptionError(absl::StrCat("--random-configs must be 0..16, got ", o.random_configs));
+  if (!std::isfinite(o.student_weight) || o.student_weight <= 0 || o.student_weight > 10)
+    return OptionError(
+        absl::StrCat("--student-weight must be finite, > 0 and <= 10, got ", o.student_weight));
   if (o.threads < 0 || o.threads > kMaxTrainThreads)
     return OptionError(absl::StrCat("--threads must be 0..", kMaxTrainThreads,
                                     " (0 = all cores), got ", o.threads));

@@ -198,6 +198,10 @@ absl::Status TrainerImpl::TrainEpoch() {
       for (const Config& c : students) {
         const float* out = net_->Forward(c, images.data(), batch, BnMode::kTrain);
         KlDivergence(out, teacher.data(), batch, classes, diff.data());
+        if (opt_.student_weight != 1.0) {
+          const float w = static_cast<float>(opt_.student_weight);
+          for (float& d : diff) d *= w;
+        }
         net_->Backward(diff.data());
       }
     }

@@ -166,6 +166,10 @@ int main(int argc, char** argv) {
   app.add_option("--random-configs", o.random_configs,
                  "random configurations per step besides largest and smallest")
       ->capture_default_str();
+  app.add_option("--student-weight", o.student_weight,
+                 "scale of each smaller configuration's distillation gradient against the "
+                 "largest's (0 < w <= 10; below 1 the shared weights favour the largest)")
+      ->capture_default_str();
   app.add_option("--threads", o.threads, "OpenMP threads, 0..256 (0 = all cores)")
       ->capture_default_str();
   app.add_option("--predictor-configs", o.predictor_configs,

@@ -3,8 +3,12 @@
 // computes exactly what an uninterrupted run computes.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "adaspring/engine/train.h"
 #include "adaspring/engine/train/layers.h"
@@ -106,6 +110,46 @@ TEST_F(TrainerTest, ResumingFromACheckpointEqualsNotStopping) {
     ++compared;
   }
   EXPECT_GT(compared, 50);
+}
+
+TEST_F(TrainerTest, TheStudentWeightScalesOnlyTheStudentsShareOfTheUpdate) {
+  // One step of the largest configuration alone (at initialisation the classifier's output
+  // is uniform, so no student could learn from it), then one sandwich step: its update is
+  // -lr (momentum + g_largest + w g_students + decay), so the weights after it are affine in
+  // w and x(1) - x(0.5) = 2 (x(0.5) - x(0.25)) for every weight, while the students' part is
+  // not zero.
+  auto weights_after_one_step = [&](double w) {
+    TrainOptions o = Small(64, 2);  // one batch of 64: one step per epoch
+    o.full_only_epochs = 1;
+    o.student_weight = w;
+    o.checkpoint_path.clear();
+    auto t = Trainer::Create(o);
+    EXPECT_TRUE(t.ok()) << t.status();
+    std::map<std::string, std::vector<float>> out;
+    if (!t.ok() || !(*t)->Train().ok()) return out;
+    auto model = (*t)->ExportModel();
+    for (const auto& [name, entry] : model->tensors().entries())
+      out[name].assign(entry.data, entry.data + entry.numel);
+    return out;
+  };
+  const auto x1 = weights_after_one_step(1.0), x05 = weights_after_one_step(0.5),
+             x025 = weights_after_one_step(0.25);
+  ASSERT_FALSE(x1.empty());
+  double students = 0, residual = 0;
+  for (const auto& [name, a] : x1) {
+    const std::vector<float>& b = x05.at(name);
+    const std::vector<float>& c = x025.at(name);
+    for (size_t i = 0; i < a.size(); ++i) {
+      const double d1 = static_cast<double>(a[i]) - b[i], d2 = static_cast<double>(b[i]) - c[i];
+      students += d1 * d1;
+      residual += (d1 - 2 * d2) * (d1 - 2 * d2);
+    }
+  }
+  EXPECT_GT(students, 1e-8) << "the students' gradient moved no weight";
+  // float32 rounding of the weights (~0.1) leaves ~1% of the students' part (~1e-5 per
+  // weight) as residual; a weight applied other than linearly (w^2, or not at all) leaves 50%+.
+  EXPECT_LT(std::sqrt(residual), 0.05 * std::sqrt(students))
+      << "the update is not affine in the student weight";
 }
 
 TEST_F(TrainerTest, DamagedOrForeignCheckpointIsRejected) {

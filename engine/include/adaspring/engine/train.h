@@ -58,8 +58,9 @@ struct TrainOptions {
   int epochs = 30;
   uint64_t seed = 1;
   int batch = 128;
-  int random_configs = 2;  // N of the sandwich rule
-  int threads = 0;         // OpenMP threads (0 = all cores), at most kMaxTrainThreads
+  int random_configs = 2;       // N of the sandwich rule
+  double student_weight = 1.0;  // scale of each student's distillation gradient (0 < w <= 10)
+  int threads = 0;              // OpenMP threads (0 = all cores), at most kMaxTrainThreads
   double lr = 0.1, momentum = 0.9, weight_decay = 5e-4;
   double warmup_epochs = 1.0;
   int full_only_epochs = -1;    // epochs training only the largest config before the
