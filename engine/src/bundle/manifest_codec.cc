@@ -157,6 +157,11 @@ void ModelToManifest(const Model& model, pb::BundleManifest* out) {
   pv->set_command(prov.command);
   pv->set_created(prov.created);
   pv->set_train_seconds(prov.train_seconds);
+  if (prov.val_images) {
+    pb::ValidationSplit* split = pv->mutable_table_split();
+    split->set_val_images(static_cast<uint32_t>(*prov.val_images));
+    split->set_measure_val_images(static_cast<uint32_t>(prov.measure_val_images.value_or(0)));
+  }
 }
 
 namespace {
@@ -261,6 +266,17 @@ absl::StatusOr<ManifestExtras> ExtrasFromManifest(const pb::BundleManifest& in,
   prov.command = pv.command();
   prov.created = pv.created();
   prov.train_seconds = pv.train_seconds();
+  constexpr uint32_t kMaxImages = 1u << 30;
+  if (pv.has_table_split()) {
+    const pb::ValidationSplit& split = pv.table_split();
+    if (split.val_images() < 1 || split.val_images() > kMaxImages)
+      return Bad("provenance.table_split.val_images ", split.val_images(), " is not in [1, 2^30]");
+    if (split.measure_val_images() > kMaxImages)
+      return Bad("provenance.table_split.measure_val_images ", split.measure_val_images(),
+                 " is over 2^30");
+    prov.val_images = static_cast<int>(split.val_images());
+    prov.measure_val_images = static_cast<int>(split.measure_val_images());
+  }
   return x;
 }
 

@@ -43,7 +43,20 @@ absl::StatusOr<std::vector<MeasuredConfig>> MeasureValidationConfigs(
     return train::OptionError(absl::StrCat("--val-images ", o.val_images, " is not in [1, ",
                                            all->count, "): the training set ", all->images_path,
                                            " has ", all->count, " images"));
-  const uint64_t seed = model->meta().provenance.seed;
+  // A bundle that records its split names a mismatch before anything is measured (older
+  // bundles: the verification below notices it by the table not reproducing).
+  const Provenance& prov = model->meta().provenance;
+  if (prov.val_images && *prov.val_images != o.val_images)
+    return train::OptionError(
+        absl::StrCat("--val-images ", o.val_images,
+                     " is not the bundle's: its table was measured with --val-images ",
+                     *prov.val_images, " (use that)"));
+  if (prov.measure_val_images && *prov.measure_val_images != o.measure_val_images)
+    return train::OptionError(
+        absl::StrCat("--measure-val-images ", o.measure_val_images,
+                     " is not the bundle's: its table was measured with --measure-val-images ",
+                     *prov.measure_val_images, " (use that)"));
+  const uint64_t seed = prov.seed;
   train::Dataset train_part, val_part;
   train::SplitTrainVal(*all, o.val_images, seed, &train_part, &val_part);
   const train::Normalization norm{model->meta().mean, model->meta().std};

@@ -47,8 +47,15 @@ std::shared_ptr<Model> FullModel(const ArchSpec& arch, uint64_t seed) {
     meta.mean[c] = 0.25f + 0.125f * c;
     meta.std[c] = 0.3f + 0.01f * c;
   }
-  meta.provenance = {
-      "fashion-mnist", "0123abc", std::string(1000, 'x'), "2026-11-28T13:00:00Z", seed, 7, 123.5};
+  meta.provenance = {"fashion-mnist",
+                     "0123abc",
+                     std::string(1000, 'x'),
+                     "2026-11-28T13:00:00Z",
+                     seed,
+                     7,
+                     123.5,
+                     5000,
+                     0};
   // Copy the weights so that the model owns them (the original keeps its own).
   TensorStore store;
   for (const auto& [name, e] : random->tensors().entries())

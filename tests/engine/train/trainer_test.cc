@@ -7,9 +7,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "adaspring/engine/bundle.h"
 #include "adaspring/engine/train.h"
 #include "adaspring/engine/train/layers.h"
 
@@ -150,6 +152,41 @@ TEST_F(TrainerTest, TheStudentWeightScalesOnlyTheStudentsShareOfTheUpdate) {
   // weight) as residual; a weight applied other than linearly (w^2, or not at all) leaves 50%+.
   EXPECT_LT(std::sqrt(residual), 0.05 * std::sqrt(students))
       << "the update is not affine in the student weight";
+}
+
+TEST_F(TrainerTest, TheBundleRecordsItsValidationSplitAndMeasuringRefusesAnother) {
+  TrainOptions o = Small(128, 1);
+  o.measure_val_images = 300;
+  auto t = Trainer::Create(o);
+  ASSERT_TRUE(t.ok()) << t.status();
+  std::shared_ptr<Model> model = (*t)->ExportModel();
+  EXPECT_EQ(model->meta().provenance.val_images, std::optional<int>(1000));
+  EXPECT_EQ(model->meta().provenance.measure_val_images, std::optional<int>(300));
+
+  const std::string path = (dir_ / "m.asb").string();
+  ASSERT_TRUE(WriteBundle(*model, path).ok());
+  auto read = ReadBundle(path);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ((*read)->meta().provenance.val_images, std::optional<int>(1000));
+  EXPECT_EQ((*read)->meta().provenance.measure_val_images, std::optional<int>(300));
+
+  MeasureOptions m;
+  m.data_dir = kData;
+  m.threads = 1;
+  m.count = 1;
+  m.val_images = 5000;  // the default, not this bundle's
+  m.measure_val_images = 300;
+  absl::Status s = MeasureValidationConfigs(*read, m).status();
+  EXPECT_TRUE(IsOptionError(s)) << s;
+  EXPECT_NE(s.message().find("--val-images 5000 is not the bundle's: its table was measured "
+                             "with --val-images 1000"),
+            std::string::npos)
+      << s;
+  m.val_images = 1000;
+  m.measure_val_images = 0;
+  s = MeasureValidationConfigs(*read, m).status();
+  EXPECT_TRUE(IsOptionError(s)) << s;
+  EXPECT_NE(s.message().find("--measure-val-images 0 is not the bundle's"), std::string::npos) << s;
 }
 
 TEST_F(TrainerTest, DamagedOrForeignCheckpointIsRejected) {

@@ -104,6 +104,10 @@ struct Provenance {
   uint64_t seed = 0;
   int epochs = 0;
   double train_seconds = 0;
+  // How the measured table's "val" entries were scored (unset: not recorded by the trainer
+  // that wrote the bundle): --val-images and --measure-val-images (0 = all); both set or
+  // neither.
+  std::optional<int> val_images, measure_val_images;
 };
 
 struct ModelMeta {
