@@ -93,10 +93,7 @@ CgroupCpuSource::CgroupCpuSource(std::shared_ptr<FileSystem> fs, std::function<b
 
 SourceStatus CgroupCpuSource::Sample(SteadyTime, Readings* out) {
   absl::StatusOr<CgroupPaths> located = LocateCgroups(*fs_);
-  if (absl::IsNotFound(located.status()))
-    return MakeStatus(name(), SourceState::kAbsent, "no /proc/self/cgroup");
-  if (!located.ok())
-    return MakeStatus(name(), SourceState::kDegraded, std::string(located.status().message()));
+  if (!located.ok()) return LocateFailure(name(), located.status());
   const CgroupPaths& paths = *located;
   const bool realtime = realtime_();
   const bool v2 = !paths.v2_dir.empty() && fs_->Exists(paths.v2_dir + "/cpu.max");

@@ -124,4 +124,10 @@ absl::StatusOr<CgroupPaths> LocateCgroups(FileSystem& fs) {
   return paths;
 }
 
+SourceStatus LocateFailure(const std::string& source, const absl::Status& located) {
+  if (absl::IsNotFound(located))
+    return MakeStatus(source, SourceState::kAbsent, "no /proc/self/cgroup");
+  return MakeStatus(source, SourceState::kDegraded, std::string(located.message()));
+}
+
 }  // namespace adaspring::context

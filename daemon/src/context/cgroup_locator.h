@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "context/file_system.h"
+#include "context/source.h"
 
 namespace adaspring::context {
 
@@ -27,6 +28,10 @@ struct CgroupPaths {
 // NOT_FOUND when
 // /proc/self/cgroup is missing.
 absl::StatusOr<CgroupPaths> LocateCgroups(FileSystem& fs);
+
+// What a cgroup source named `source` reports when LocateCgroups failed with `located`:
+// absent without /proc/self/cgroup, degraded (with the reason) otherwise.
+SourceStatus LocateFailure(const std::string& source, const absl::Status& located);
 
 // Joins a mount point and a cgroup path given relative to the mount's root.
 std::string CgroupDir(const std::string& mount, const std::string& mount_root,

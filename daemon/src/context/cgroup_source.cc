@@ -33,10 +33,7 @@ SourceStatus CgroupSource::Sample(SteadyTime, Readings* out) {
   // Located at every sample, as the cgroup-cpu source does: the daemon may be moved to another
   // cgroup that exists as well as the old one (systemctl set-property, a supervisor).
   absl::StatusOr<CgroupPaths> located = LocateCgroups(*fs_);
-  if (absl::IsNotFound(located.status()))
-    return MakeStatus(name(), SourceState::kAbsent, "no /proc/self/cgroup");
-  if (!located.ok())
-    return MakeStatus(name(), SourceState::kDegraded, std::string(located.status().message()));
+  if (!located.ok()) return LocateFailure(name(), located.status());
   const CgroupPaths& paths = *located;
   std::string v2_dir = paths.v2_dir;
   std::string v1_dir = paths.v1_memory_dir;
