@@ -157,10 +157,10 @@ void ModelToManifest(const Model& model, pb::BundleManifest* out) {
   pv->set_command(prov.command);
   pv->set_created(prov.created);
   pv->set_train_seconds(prov.train_seconds);
-  if (prov.val_images) {
+  if (prov.table_split) {
     pb::ValidationSplit* split = pv->mutable_table_split();
-    split->set_val_images(static_cast<uint32_t>(*prov.val_images));
-    split->set_measure_val_images(static_cast<uint32_t>(prov.measure_val_images.value_or(0)));
+    split->set_val_images(static_cast<uint32_t>(prov.table_split->val_images));
+    split->set_measure_val_images(static_cast<uint32_t>(prov.table_split->measure_val_images));
   }
 }
 
@@ -274,8 +274,8 @@ absl::StatusOr<ManifestExtras> ExtrasFromManifest(const pb::BundleManifest& in,
     if (split.measure_val_images() > kMaxImages)
       return Bad("provenance.table_split.measure_val_images ", split.measure_val_images(),
                  " is over 2^30");
-    prov.val_images = static_cast<int>(split.val_images());
-    prov.measure_val_images = static_cast<int>(split.measure_val_images());
+    prov.table_split = Provenance::TableSplit{static_cast<int>(split.val_images()),
+                                              static_cast<int>(split.measure_val_images())};
   }
   return x;
 }

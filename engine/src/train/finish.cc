@@ -79,8 +79,7 @@ std::shared_ptr<Model> TrainerImpl::ExportModel() const {
   meta.provenance.epochs = epochs_done_;
   meta.provenance.command = opt_.command_line;
   meta.provenance.train_seconds = train_seconds_;
-  meta.provenance.val_images = opt_.val_images;
-  meta.provenance.measure_val_images = opt_.measure_val_images;
+  meta.provenance.table_split = Provenance::TableSplit{opt_.val_images, opt_.measure_val_images};
   meta.provenance.commit = EngineGitCommit();
   const std::time_t now = std::time(nullptr);
   char buf[32];

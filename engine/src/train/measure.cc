@@ -46,16 +46,20 @@ absl::StatusOr<std::vector<MeasuredConfig>> MeasureValidationConfigs(
   // A bundle that records its split names a mismatch before anything is measured (older
   // bundles: the verification below notices it by the table not reproducing).
   const Provenance& prov = model->meta().provenance;
-  if (prov.val_images && *prov.val_images != o.val_images)
-    return train::OptionError(
-        absl::StrCat("--val-images ", o.val_images,
-                     " is not the bundle's: its table was measured with --val-images ",
-                     *prov.val_images, " (use that)"));
-  if (prov.measure_val_images && *prov.measure_val_images != o.measure_val_images)
-    return train::OptionError(
-        absl::StrCat("--measure-val-images ", o.measure_val_images,
-                     " is not the bundle's: its table was measured with --measure-val-images ",
-                     *prov.measure_val_images, " (use that)"));
+  if (prov.table_split) {
+    auto same = [](const char* option, int given, int recorded) -> absl::Status {
+      if (given == recorded) return absl::OkStatus();
+      return train::OptionError(absl::StrCat(option, " ", given,
+                                             " is not the bundle's: its table was measured with ",
+                                             option, " ", recorded, " (use that)"));
+    };
+    if (absl::Status s = same("--val-images", o.val_images, prov.table_split->val_images); !s.ok())
+      return s;
+    if (absl::Status s = same("--measure-val-images", o.measure_val_images,
+                              prov.table_split->measure_val_images);
+        !s.ok())
+      return s;
+  }
   const uint64_t seed = prov.seed;
   train::Dataset train_part, val_part;
   train::SplitTrainVal(*all, o.val_images, seed, &train_part, &val_part);

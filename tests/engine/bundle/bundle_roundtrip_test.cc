@@ -42,8 +42,7 @@ void ExpectSameModel(const Model& a, const Model& b) {
   EXPECT_EQ(ma.provenance.seed, mb.provenance.seed);
   EXPECT_EQ(ma.provenance.epochs, mb.provenance.epochs);
   EXPECT_EQ(ma.provenance.train_seconds, mb.provenance.train_seconds);
-  EXPECT_EQ(ma.provenance.val_images, mb.provenance.val_images);
-  EXPECT_EQ(ma.provenance.measure_val_images, mb.provenance.measure_val_images);
+  EXPECT_EQ(ma.provenance.table_split, mb.provenance.table_split);
 
   EXPECT_EQ(a.activation_amax, b.activation_amax);
   ASSERT_EQ(a.predictor.has_value(), b.predictor.has_value());

@@ -54,8 +54,7 @@ std::shared_ptr<Model> FullModel(const ArchSpec& arch, uint64_t seed) {
                      seed,
                      7,
                      123.5,
-                     5000,
-                     0};
+                     Provenance::TableSplit{5000, 0}};
   // Copy the weights so that the model owns them (the original keeps its own).
   TensorStore store;
   for (const auto& [name, e] : random->tensors().entries())

@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -160,15 +159,14 @@ TEST_F(TrainerTest, TheBundleRecordsItsValidationSplitAndMeasuringRefusesAnother
   auto t = Trainer::Create(o);
   ASSERT_TRUE(t.ok()) << t.status();
   std::shared_ptr<Model> model = (*t)->ExportModel();
-  EXPECT_EQ(model->meta().provenance.val_images, std::optional<int>(1000));
-  EXPECT_EQ(model->meta().provenance.measure_val_images, std::optional<int>(300));
+  const Provenance::TableSplit expected{1000, 300};
+  EXPECT_EQ(model->meta().provenance.table_split, expected);
 
   const std::string path = (dir_ / "m.asb").string();
   ASSERT_TRUE(WriteBundle(*model, path).ok());
   auto read = ReadBundle(path);
   ASSERT_TRUE(read.ok()) << read.status();
-  EXPECT_EQ((*read)->meta().provenance.val_images, std::optional<int>(1000));
-  EXPECT_EQ((*read)->meta().provenance.measure_val_images, std::optional<int>(300));
+  EXPECT_EQ((*read)->meta().provenance.table_split, expected);
 
   MeasureOptions m;
   m.data_dir = kData;

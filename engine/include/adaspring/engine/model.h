@@ -105,9 +105,13 @@ struct Provenance {
   int epochs = 0;
   double train_seconds = 0;
   // How the measured table's "val" entries were scored (unset: not recorded by the trainer
-  // that wrote the bundle): --val-images and --measure-val-images (0 = all); both set or
-  // neither.
-  std::optional<int> val_images, measure_val_images;
+  // that wrote the bundle).
+  struct TableSplit {
+    int val_images = 0;          // --val-images
+    int measure_val_images = 0;  // --measure-val-images (0 = all)
+    bool operator==(const TableSplit&) const = default;
+  };
+  std::optional<TableSplit> table_split;
 };
 
 struct ModelMeta {
