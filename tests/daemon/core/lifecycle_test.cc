@@ -134,6 +134,7 @@ TEST(LifecycleTest, SessionsOpenedDuringAForcedUnloadDoNotOutliveTheModel) {
   int zombies = 0, opened_total = 0;
   for (int trial = 0; trial < 6; ++trial) {
     std::atomic<bool> stop{false};
+    std::atomic<int> successes{0}, finished{0};
     std::vector<std::vector<v1::OpenSessionResponse>> opened(3);
     std::vector<std::thread> openers;
     for (int t = 0; t < 3; ++t) {
@@ -149,12 +150,17 @@ TEST(LifecycleTest, SessionsOpenedDuringAForcedUnloadDoNotOutliveTheModel) {
           const grpc::Status st = h.app().OpenSession(&ctx, req, &resp);
           if (st.ok()) {
             opened[t].push_back(resp);
+            ++successes;
           } else {
             EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << st.error_message();
           }
         }
+        ++finished;
       });
     }
+    // The unload lands while opens are in flight, after at least one has succeeded: on a slow
+    // build (sanitisers) a fixed delay alone let the unload come before any open finished.
+    while (successes == 0 && finished < 3) std::this_thread::yield();
     std::this_thread::sleep_for(std::chrono::microseconds(200 + 150 * (trial % 9)));
     ASSERT_TRUE(restore::Unload(h, "fmnist").ok());
     stop = true;
