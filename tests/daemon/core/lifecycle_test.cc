@@ -160,7 +160,8 @@ TEST(LifecycleTest, SessionsOpenedDuringAForcedUnloadDoNotOutliveTheModel) {
     }
     // The unload lands while opens are in flight, after at least one has succeeded: on a slow
     // build (sanitisers) a fixed delay alone let the unload come before any open finished.
-    while (successes == 0 && finished < 3) std::this_thread::yield();
+    while (successes == 0 && finished < 3)
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
     std::this_thread::sleep_for(std::chrono::microseconds(200 + 150 * (trial % 9)));
     ASSERT_TRUE(restore::Unload(h, "fmnist").ok());
     stop = true;
