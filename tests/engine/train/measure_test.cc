@@ -1,6 +1,7 @@
 // MeasureValidationConfigs on the shipped bundle and real Fashion-MNIST (skipped without it):
 // the validation split is derived again and reproduces the bundle's measured table exactly; a
-// different split is refused before anything new is measured.
+// different split is refused before anything new is measured (by the split the bundle records,
+// or, for a bundle that records none, by its table not reproducing).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -31,6 +32,15 @@ class MeasureTest : public ::testing::Test {
     o.val_images = 5000;  // the shipped bundle's training run
     o.threads = 1;
     return o;
+  }
+  // The shipped model as an older bundle would read: no recorded table split. A fresh copy
+  // read from the file (a non-const object behind the const interface), changed only here.
+  std::shared_ptr<const Model> WithoutRecordedSplit() const {
+    auto fresh = ReadBundle(kBundle);
+    EXPECT_TRUE(fresh.ok()) << fresh.status();
+    if (!fresh.ok()) return model_;
+    const_cast<ModelMeta&>((*fresh)->meta()).provenance.table_split.reset();
+    return *fresh;
   }
   std::shared_ptr<const Model> model_;
 };
@@ -63,7 +73,14 @@ TEST_F(MeasureTest, MeasuresOnTheFirstMeasureValImages) {
   o.measure_val_images = 49;
   o.count = 2;
   o.verify = 0;
-  auto more = MeasureValidationConfigs(model_, o);
+  // The shipped bundle records that its table was measured on all 5000: 49 is refused at once.
+  const absl::Status refused = MeasureValidationConfigs(model_, o).status();
+  EXPECT_TRUE(IsOptionError(refused)) << refused;
+  EXPECT_NE(refused.message().find("--measure-val-images 49 is not the bundle's: its table was "
+                                   "measured with --measure-val-images 0"),
+            std::string::npos)
+      << refused;
+  auto more = MeasureValidationConfigs(WithoutRecordedSplit(), o);
   ASSERT_TRUE(more.ok()) << more.status();
   ASSERT_EQ(more->size(), 2u);
   for (const MeasuredConfig& m : *more) {
@@ -72,7 +89,7 @@ TEST_F(MeasureTest, MeasuresOnTheFirstMeasureValImages) {
     EXPECT_LT(m.accuracy, 1.0);
   }
   o.measure_val_images = -1;
-  EXPECT_TRUE(IsOptionError(MeasureValidationConfigs(model_, o).status()));
+  EXPECT_TRUE(IsOptionError(MeasureValidationConfigs(WithoutRecordedSplit(), o).status()));
   o.measure_val_images = 0;
   o.threads = kMaxTrainThreads + 1;
   const absl::Status s = MeasureValidationConfigs(model_, o).status();
@@ -85,7 +102,15 @@ TEST_F(MeasureTest, AnotherSplitIsRefused) {
   o.val_images = 4000;
   o.count = 1;
   o.verify = 1;
-  auto more = MeasureValidationConfigs(model_, o);
+  // Named from the split the bundle records, before anything is measured...
+  const absl::Status named = MeasureValidationConfigs(model_, o).status();
+  EXPECT_TRUE(IsOptionError(named)) << named;
+  EXPECT_NE(named.message().find("--val-images 4000 is not the bundle's: its table was measured "
+                                 "with --val-images 5000"),
+            std::string::npos)
+      << named;
+  // ...and, without that record, by the table not reproducing on the other split.
+  auto more = MeasureValidationConfigs(WithoutRecordedSplit(), o);
   EXPECT_EQ(more.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(more.status().message().find("does not reproduce"), std::string::npos) << more.status();
   o.val_images = 0;
