@@ -3,11 +3,15 @@
 #include <omp.h>
 
 #include "adaspring/engine/train/layers.h"
+#include "exec/dnnl_util.h"
 
 namespace adaspring::engine::train {
 
 dnnl::engine& CpuEngine() {
-  static dnnl::engine* engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);
+  static dnnl::engine* engine = [] {
+    exec::LimitCpuIsaOnce();  // the executor's reason holds for training's primitives too
+    return new dnnl::engine(dnnl::engine::kind::cpu, 0);
+  }();
   return *engine;
 }
 
