@@ -6,23 +6,23 @@
 
 namespace adaspring::engine::exec {
 
-void LimitCpuIsaOnce() {
-  static const bool done = [] {
-    if (std::getenv("ONEDNN_MAX_CPU_ISA") != nullptr || std::getenv("DNNL_MAX_CPU_ISA") != nullptr)
-      return true;  // the operator's choice
-    try {
-      dnnl::set_max_cpu_isa(dnnl::cpu_isa::avx512_core_bf16);
-    } catch (const dnnl::error&) {
-      // Too late: a primitive was created before (oneDNN then keeps its own choice).
-    }
-    return true;
-  }();
-  (void)done;
+namespace {
+
+void LimitCpuIsa() {
+  if (std::getenv("ONEDNN_MAX_CPU_ISA") != nullptr || std::getenv("DNNL_MAX_CPU_ISA") != nullptr)
+    return;  // the operator's choice
+  try {
+    dnnl::set_max_cpu_isa(dnnl::cpu_isa::avx512_core_bf16);
+  } catch (const dnnl::error&) {
+    // Too late: a primitive was created before (oneDNN then keeps its own choice).
+  }
 }
+
+}  // namespace
 
 dnnl::engine& CpuEngine() {
   static dnnl::engine* engine = [] {
-    LimitCpuIsaOnce();
+    LimitCpuIsa();
     return new dnnl::engine(dnnl::engine::kind::cpu, 0);
   }();
   return *engine;

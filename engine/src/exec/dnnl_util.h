@@ -11,16 +11,13 @@
 
 namespace adaspring::engine::exec {
 
-// The one CPU engine of the process (created on first use; thread-safe). Calls
-// LimitCpuIsaOnce() first.
+// The one CPU engine of the process, shared by the executor and the trainer (created on first
+// use; thread-safe). Before creating it, oneDNN is kept below AMX (at most avx512_core_bf16)
+// unless ONEDNN_MAX_CPU_ISA or DNNL_MAX_CPU_ISA is set: Debian's oneDNN 2.6, creating an int8
+// convolution for AMX, reads past the end of one of its own arrays (AddressSanitizer: SEGV at
+// primitive creation on a Sapphire Rapids host), and such a read that crosses into an unmapped
+// page would take the daemon down.
 dnnl::engine& CpuEngine();
-
-// Keeps oneDNN below AMX (at most avx512_core_bf16) unless ONEDNN_MAX_CPU_ISA or
-// DNNL_MAX_CPU_ISA is set: Debian's oneDNN 2.6, creating an int8 convolution for AMX, reads
-// past the end of one of its own arrays (AddressSanitizer: SEGV at primitive creation on a
-// Sapphire Rapids host), so a read that happens to cross into an unmapped page would take the
-// daemon down. Called before the first primitive; once per process; idempotent.
-void LimitCpuIsaOnce();
 
 // Threads for a workspace setting (0 = all cores).
 int ResolveThreads(int threads);

@@ -1,5 +1,5 @@
 // The executor keeps oneDNN below AMX unless the operator set ONEDNN_MAX_CPU_ISA (why:
-// LimitCpuIsaOnce in engine/src/exec/dnnl_util.h).
+// CpuEngine in engine/src/exec/dnnl_util.h).
 #include <gtest/gtest.h>
 
 #include <cstdlib>

@@ -80,7 +80,8 @@ TEST_F(MeasureTest, MeasuresOnTheFirstMeasureValImages) {
                                    "measured with --measure-val-images 0"),
             std::string::npos)
       << refused;
-  auto more = MeasureValidationConfigs(WithoutRecordedSplit(), o);
+  const std::shared_ptr<const Model> unrecorded = WithoutRecordedSplit();
+  auto more = MeasureValidationConfigs(unrecorded, o);
   ASSERT_TRUE(more.ok()) << more.status();
   ASSERT_EQ(more->size(), 2u);
   for (const MeasuredConfig& m : *more) {
@@ -89,7 +90,7 @@ TEST_F(MeasureTest, MeasuresOnTheFirstMeasureValImages) {
     EXPECT_LT(m.accuracy, 1.0);
   }
   o.measure_val_images = -1;
-  EXPECT_TRUE(IsOptionError(MeasureValidationConfigs(WithoutRecordedSplit(), o).status()));
+  EXPECT_TRUE(IsOptionError(MeasureValidationConfigs(unrecorded, o).status()));
   o.measure_val_images = 0;
   o.threads = kMaxTrainThreads + 1;
   const absl::Status s = MeasureValidationConfigs(model_, o).status();

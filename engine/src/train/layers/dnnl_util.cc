@@ -7,13 +7,7 @@
 
 namespace adaspring::engine::train {
 
-dnnl::engine& CpuEngine() {
-  static dnnl::engine* engine = [] {
-    exec::LimitCpuIsaOnce();  // the executor's reason holds for training's primitives too
-    return new dnnl::engine(dnnl::engine::kind::cpu, 0);
-  }();
-  return *engine;
-}
+dnnl::engine& CpuEngine() { return exec::CpuEngine(); }
 
 void SetTrainingThreads(int threads) {
   if (threads > 0) omp_set_num_threads(threads);

@@ -10,7 +10,7 @@
 
 namespace adaspring::engine::train {
 
-dnnl::engine& CpuEngine();
+dnnl::engine& CpuEngine();  // the process's one engine: exec::CpuEngine()
 dnnl::stream& CpuStream();
 
 // Runs `fn`; a dnnl::error is a programming error here (shapes are fixed at construction),
