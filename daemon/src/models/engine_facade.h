@@ -56,7 +56,7 @@ struct BackendOptions {
   int threads = 1;        // threads one run uses (keys the latency profile)
   std::string state_dir;  // profile cache ("" = none)
   int64_t cache_bytes = 256ll << 20;
-  bool warm_up = true;   // Evolver::WarmUp at load
+  bool warm_up = true;   // ModelBackend::WarmUp at load
   bool winograd = true;  // EvolverOptions::winograd
 };
 
@@ -80,6 +80,9 @@ class ModelBackend {
   // Frontier points with costs under the current latency correction.
   virtual std::vector<engine::FrontierPoint> FrontierPoints() const = 0;
   virtual int64_t cache_bytes() const = 0;
+  // Builds the current frontier's configurations once and drops them, so that their kernels
+  // exist before a switch needs them (see BackendOptions::warm_up). Returns the number built.
+  virtual int WarmUp() = 0;
 };
 
 // One app's demand in the joint search (parallel to engine::AppDemand).
@@ -102,6 +105,9 @@ class EngineFacade {
   virtual absl::StatusOr<std::unique_ptr<ModelBackend>> Prepare(
       std::shared_ptr<const engine::Model> model, const BackendOptions& options) = 0;
   virtual std::unique_ptr<Scratch> NewScratch(int threads) = 0;
+  // Frees the kernels of layers no live variant uses (after a profile of every layer); the
+  // caller warms the loaded models again. Backends without a kernel cache do nothing.
+  virtual void DropKernelCache() {}
   // Backends in `demands` must come from this facade.
   virtual engine::JointResult Joint(const std::vector<PlanDemand>& demands,
                                     const engine::DeviceBudget& budget,

@@ -219,6 +219,7 @@ class SimBackend final : public ModelBackend {
   bool profiled() const override { return profiled_; }
   std::vector<std::pair<std::string, double>> LayerTable() const override { return {{"sim", 0.0}}; }
   size_t frontier_size() const override { return frontier_.size(); }
+  int WarmUp() override { return 0; }
   int64_t cache_bytes() const override {
     std::lock_guard<std::mutex> lock(mu_);
     return cache_bytes_;

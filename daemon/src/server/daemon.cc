@@ -2,6 +2,8 @@
 // daemon_sessions.cc (Inference) and daemon_admin.cc (Admin).
 #include "server/daemon.h"
 
+#include <malloc.h>
+
 #include <set>
 #include <thread>
 
@@ -47,6 +49,7 @@ Daemon::Daemon(DaemonConfig config, std::unique_ptr<EngineFacade> engine)
       registry_(engine_.get(), BackendOptionsOf(config_)) {
   sessions_.set_limits({config_.limits.max_sessions, config_.limits.max_sessions_per_app});
   idle_timeout_s_.store(config_.limits.session_idle_timeout_s);
+  warm_up_ = config_.models.warm_up;
   scheduler_ = std::make_unique<Scheduler>(engine_.get(), SchedulerOptionsOf(config_));
   policy_ = std::make_unique<AdaptationLoop>(
       &sessions_, engine_.get(), &events_, config_.policy,
@@ -276,6 +279,7 @@ void Daemon::ProfileInBackground(std::shared_ptr<LoadedModel> model) {
   if (!profile_on_load_) return;
   absl::MutexLock lock(&bg_mu_);
   bg_queue_.push_back([this, model] {
+    const bool was_profiled = model->backend->profiled();
     absl::Status s = model->backend->Profile(false);
     if (!s.ok()) {
       v1::DaemonEvent e;
@@ -286,8 +290,16 @@ void Daemon::ProfileInBackground(std::shared_ptr<LoadedModel> model) {
       return;
     }
     model->backend->RefreshFrontier();
+    if (!was_profiled) RewarmAfterProfiling();
     policy_->Kick(absl::StrCat("model ", model->name, " profiled"));
   });
+}
+
+void Daemon::RewarmAfterProfiling() {
+  if (!warm_up_) return;
+  engine_->DropKernelCache();
+  for (const auto& m : registry_.All()) m->backend->WarmUp();
+  malloc_trim(0);
 }
 
 void Daemon::Background() {

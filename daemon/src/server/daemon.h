@@ -124,6 +124,11 @@ class Daemon {
   // OUT_OF_RANGE when slo.min_accuracy is above the model's most accurate configuration.
   absl::Status CheckReachable(const LoadedModel& model, const v1::Slo& slo) const;
   void ProfileInBackground(std::shared_ptr<LoadedModel> model);
+  // After a profile that measured layers (a first start on this device, or a forced one),
+  // oneDNN's cache holds the kernels of every layer of the model's space: drop them and warm
+  // each loaded model's frontier again (models.warm_up), so a long-running daemon does not
+  // keep the profile's kernels. Background thread only.
+  void RewarmAfterProfiling();
   void Background();
   void PublishContextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(context_mu_);
   // The latest context as sensed, without any override.
@@ -152,6 +157,7 @@ class Daemon {
   std::atomic<uint64_t> refused_{0};
   std::atomic<uint32_t> idle_timeout_s_{0};
   bool profile_on_load_ = true;
+  bool warm_up_ = true;  // models.warm_up at start (not reloadable: models are warmed at load)
 
   mutable absl::Mutex context_mu_;
   context::ContextMonitor* monitor_ ABSL_GUARDED_BY(context_mu_) = nullptr;

@@ -212,6 +212,7 @@ void Daemon::ProfileModel(const v1::ProfileModelRequest& request,
       return;
     }
     m->backend->RefreshFrontier();
+    if (!was_profiled || request.force()) RewarmAfterProfiling();
     v1::ProfileModelResponse r;
     r.set_model(m->name);
     r.set_cpu_model(CpuModelName());

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "adaspring/engine/variant.h"
 
 namespace adaspring::engine::exec {
 
@@ -43,3 +44,13 @@ absl::Status FromDnnl(const dnnl::error& e, const std::string& what) {
 }
 
 }  // namespace adaspring::engine::exec
+
+namespace adaspring::engine {
+
+void DropKernelCache() {
+  const int capacity = dnnl::get_primitive_cache_capacity();
+  dnnl::set_primitive_cache_capacity(0);  // evicts every entry
+  dnnl::set_primitive_cache_capacity(capacity);
+}
+
+}  // namespace adaspring::engine

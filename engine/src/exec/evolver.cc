@@ -146,6 +146,14 @@ void EvolverImpl::ClearCache() {
 
 int EvolverImpl::WarmUp() {
   const ConfigSpace& space = model_->space();
+  std::vector<Config> configs;
+  for (Precision p : {Precision::kF32, Precision::kInt8}) {
+    for (int k = 0; k < space.CoveringCount(); ++k) configs.push_back(space.Covering(k, p));
+  }
+  return WarmUp(configs);
+}
+
+int EvolverImpl::WarmUp(const std::vector<Config>& configs) {
   const ArchSpec& a = model_->arch();
   // Each variant also runs once: a first run of a kernel kind pages in oneDNN's execution
   // code and sizes glibc's large-allocation threshold, costs a serving thread would otherwise
@@ -154,13 +162,11 @@ int EvolverImpl::WarmUp() {
   std::vector<float> logits(static_cast<size_t>(a.num_classes));
   std::unique_ptr<Workspace> ws = NewWorkspace(threads_);
   int built = 0;
-  for (Precision p : {Precision::kF32, Precision::kInt8}) {
-    for (int k = 0; k < space.CoveringCount(); ++k) {
-      auto v = Evolve(space.Covering(k, p));
-      if (!v.ok()) break;  // the rest of this precision fails alike
-      (void)(*v)->Run(input.data(), 1, logits.data(), ws.get());
-      ++built;
-    }
+  for (const Config& c : configs) {
+    auto v = Evolve(c);
+    if (!v.ok()) continue;  // e.g. int8 without calibration: the caller's builds fail alike
+    (void)(*v)->Run(input.data(), 1, logits.data(), ws.get());
+    ++built;
   }
   ClearCache();
   return built;

@@ -29,6 +29,7 @@ class EvolverImpl final : public Evolver {
   void ClearCache() override;
   int PrecomputeFactorisations() override;
   int WarmUp() override;
+  int WarmUp(const std::vector<Config>& configs) override;
   const std::map<std::string, float>& activation_amax() const override { return amax_; }
 
   // Set once by Create(), before the evolver is shared.

@@ -298,6 +298,55 @@ TEST_F(VariantTest, WarmUpBuildsEveryChoiceAndKeepsNothing) {
   EXPECT_EQ(out, RunVariant(c, in, 1));
 }
 
+// WarmUp(configs) builds exactly the given configurations (a failing one is skipped), keeps
+// none of them, and a later evolution of one of them is a new build with the same numbers.
+TEST_F(VariantTest, WarmUpOfGivenConfigurationsBuildsThoseAndKeepsNothing) {
+  auto e = Evolver::Create(*model_);
+  ASSERT_TRUE(e.ok()) << e.status();
+  Config bad = space().Full(Precision::kF32);
+  bad.width_idx.push_back(0);  // one block too many: Evolve refuses it
+  const std::vector<Config> configs = {space().Full(Precision::kF32),
+                                       space().Smallest(Precision::kInt8), bad};
+  const uint64_t builds_before = (*e)->stats().builds;
+  EXPECT_EQ((*e)->WarmUp(configs), 2);
+  EXPECT_EQ((*e)->stats().builds - builds_before, 2u);
+  EXPECT_EQ((*e)->stats().cache_bytes, 0);
+  EXPECT_EQ((*e)->stats().cached_variants, 0);
+  EXPECT_EQ((*e)->WarmUp({}), 0);
+  const Config c = space().Full(Precision::kF32);
+  const std::vector<float> in = RandomInput((*model_)->arch(), 1, 5);
+  auto again = (*e)->Evolve(c);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ((*e)->stats().builds - builds_before, 3u);
+  std::vector<float> out((*model_)->arch().num_classes);
+  auto ws = NewWorkspace(1);
+  ASSERT_TRUE((*again)->Run(in.data(), 1, out.data(), ws.get()).ok());
+  EXPECT_EQ(out, RunVariant(c, in, 1));
+}
+
+// Dropping oneDNN's kernel cache leaves a live variant running with the same numbers, and a
+// later build (whose kernels are generated anew) matches the reference.
+TEST_F(VariantTest, DropKernelCacheKeepsLiveVariantsRunning) {
+  auto e = Evolver::Create(*model_);
+  ASSERT_TRUE(e.ok()) << e.status();
+  const Config full = space().Full(Precision::kF32);
+  auto live = (*e)->Evolve(full);
+  ASSERT_TRUE(live.ok()) << live.status();
+  const std::vector<float> in = RandomInput((*model_)->arch(), 2, 9);
+  std::vector<float> before(2 * (*model_)->arch().num_classes), after(before.size());
+  auto ws = NewWorkspace(1);
+  ASSERT_TRUE((*live)->Run(in.data(), 2, before.data(), ws.get()).ok());
+  DropKernelCache();
+  ASSERT_TRUE((*live)->Run(in.data(), 2, after.data(), ws.get()).ok());
+  EXPECT_EQ(before, after);
+  (*e)->ClearCache();
+  const Config small = space().Smallest(Precision::kF32);
+  auto rebuilt = (*e)->Evolve(small);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  ASSERT_TRUE((*rebuilt)->Run(in.data(), 2, after.data(), ws.get()).ok());
+  EXPECT_EQ(after, RunVariant(small, in, 2));
+}
+
 // The variant cache's bytes count a layer shared by several cached variants once, and the
 // least recently used variants leave when the bound is passed.
 TEST_F(VariantTest, CacheCountsSharedLayersOnceAndEvictsTheLeastRecentlyUsed) {

@@ -134,12 +134,22 @@ class Evolver {
   // number of configurations built (a precision the model cannot build, e.g. int8 without
   // calibration, is skipped).
   virtual int WarmUp() = 0;
+  // The same for the given configurations only (e.g. a search frontier, the configurations an
+  // adaptation loop chooses among): each is built and run once, then all are dropped. Returns
+  // the number built; a configuration that fails to build is skipped.
+  virtual int WarmUp(const std::vector<Config>& configs) = 0;
   // Computes every SVD any configuration can need (otherwise done lazily on first use), so
   // that later evolutions only slice. Returns the number computed.
   virtual int PrecomputeFactorisations() = 0;
   // Activation scales in use (max |x| per quantisation point).
   virtual const std::map<std::string, float>& activation_amax() const = 0;
 };
+
+// Drops oneDNN's process-wide cache of created kernels (primitives that live variants hold stay
+// valid and keep running). A profile of every layer of a space fills that cache with kernels
+// no variant uses any more; this returns their memory, and Evolver::WarmUp(configs) then
+// makes the wanted ones again. Thread-safe; later builds of dropped kernels generate them anew.
+void DropKernelCache();
 
 // Memory of a configuration without building it (must equal the built variant's
 // weight_bytes + arena_bytes(batch 1)).
