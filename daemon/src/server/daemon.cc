@@ -49,7 +49,6 @@ Daemon::Daemon(DaemonConfig config, std::unique_ptr<EngineFacade> engine)
       registry_(engine_.get(), BackendOptionsOf(config_)) {
   sessions_.set_limits({config_.limits.max_sessions, config_.limits.max_sessions_per_app});
   idle_timeout_s_.store(config_.limits.session_idle_timeout_s);
-  warm_up_ = config_.models.warm_up;
   scheduler_ = std::make_unique<Scheduler>(engine_.get(), SchedulerOptionsOf(config_));
   policy_ = std::make_unique<AdaptationLoop>(
       &sessions_, engine_.get(), &events_, config_.policy,
@@ -296,7 +295,7 @@ void Daemon::ProfileInBackground(std::shared_ptr<LoadedModel> model) {
 }
 
 void Daemon::RewarmAfterProfiling() {
-  if (!warm_up_) return;
+  if (!config_.models.warm_up) return;  // never changed by a reload: models warm at load
   engine_->DropKernelCache();
   for (const auto& m : registry_.All()) m->backend->WarmUp();
   malloc_trim(0);

@@ -157,7 +157,6 @@ class Daemon {
   std::atomic<uint64_t> refused_{0};
   std::atomic<uint32_t> idle_timeout_s_{0};
   bool profile_on_load_ = true;
-  bool warm_up_ = true;  // models.warm_up at start (not reloadable: models are warmed at load)
 
   mutable absl::Mutex context_mu_;
   context::ContextMonitor* monitor_ ABSL_GUARDED_BY(context_mu_) = nullptr;
